@@ -1,0 +1,321 @@
+"""Where to complain: the jurisdiction files in ``content/jurisdictions/`` and their loader.
+
+Each ``<id>.toml`` file describes one jurisdiction: the bodies a victim of loan-collection
+harassment can turn to, their channels, and the legal bases that apply. Every fact comes
+from the facts sheet ``regulators.md``; what the sheet marks UNVERIFIED is never a fact
+here, it is listed in an ``unknown`` field instead (see ``content/jurisdictions/README.md``).
+
+Schema (TOML file -> models below)::
+
+    id, checked (date), phone_region, emergency[], name{}, note{}?   -> Jurisdiction
+    [[bodies]]  id, native_name, role, scope[], confidence, sources[],
+                deadline_days?, deadline_kind?, unknown[],
+                name{}, handles{}, not_handles{}?, note{}?          -> Body
+    [[bodies.channels]]  kind, value?, confidence, sources[]?, note{}?  -> Channel
+    [[legal_bases]]  id, kind, confidence, sources[], behaviours[], unknown[],
+                     law{}, article{}?, summary{}, note{}?         -> LegalBasis
+
+``{}`` is a localized string: a table with the keys ``en``, ``es`` and ``zh-Hans``
+(:class:`L10n`). ``checked`` is the date the facts were checked; it applies to every entry
+of the file. A channel without ``sources`` inherits those of its body, so after loading
+every body, channel and legal basis has at least one source.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "LANGUAGES",
+    "PRIORITY",
+    "Behaviour",
+    "BasisKind",
+    "Body",
+    "Channel",
+    "ChannelKind",
+    "Confidence",
+    "DeadlineKind",
+    "Jurisdiction",
+    "L10n",
+    "LegalBasis",
+    "Role",
+    "Scope",
+    "Unknown",
+    "load_jurisdictions",
+]
+
+LANGUAGES = ("en", "es", "zh-Hans")
+"""The languages every localized string must have."""
+
+PRIORITY = ("cn", "mx", "co", "pe", "es")
+"""Jurisdictions listed first, in this order; the rest follow alphabetically, generic last."""
+
+GENERIC = "generic"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]*$")]
+
+Confidence = Literal["seen-official", "seen", "inferred"]
+"""seen-official: on the body's own site, a government page or the law text; seen: in a
+secondary source; inferred: deduced from the sources. (UNVERIFIED is not a confidence: such
+facts are left out and named in ``unknown``.)"""
+
+Role = Literal[
+    "financial_regulator",
+    "industry_association",
+    "central_bank",
+    "credit_reference",
+    "local_regulator",
+    "registry",
+    "report_center",
+    "telecom_appeal",
+    "carrier",
+    "content_report",
+    "platform",
+    "police",
+    "police_online",
+    "prosecutor",
+    "consumer",
+    "data_protection",
+    "court",
+    "support",
+]
+
+Scope = Literal[
+    "always",
+    "licensed",
+    "unlicensed",
+    "threats",
+    "extortion",
+    "calls_sms",
+    "defamation_online",
+    "credit_report",
+    "data_misuse",
+    "contacts_harassed",
+    "fake_legal",
+    "carrier_unresponsive",
+    "emergency",
+]
+
+ChannelKind = Literal[
+    "phone", "web", "email", "wechat", "app", "chat", "in_person", "post", "social"
+]
+
+BasisKind = Literal["statute", "regulation", "guidance", "standard", "self_regulation", "ruling"]
+
+Behaviour = Literal[
+    "contacts_messaged",
+    "insults",
+    "violence_threats",
+    "defamation",
+    "doctored_photos",
+    "fake_legal",
+    "impersonation",
+    "employer_contacted",
+    "night_calls",
+    "data_published",
+    "extortion",
+]
+
+DeadlineKind = Literal["working", "business", "calendar"]
+
+Unknown = Literal[
+    "phone",
+    "email",
+    "web",
+    "complaint_form",
+    "contact",
+    "channel",
+    "article",
+    "revised_article",
+    "year",
+    "rule_details",
+]
+"""What the sheet says is not verified: the bot says so instead of giving a value."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class L10n(_Model):
+    """A string in the three languages of the bot. TOML keys: ``en``, ``es``, ``zh-Hans``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    en: Text
+    es: Text
+    zh_Hans: Text = Field(alias="zh-Hans")
+
+    def get(self, lang: str) -> str:
+        """Return the string in ``lang`` ("en", "es" or "zh-Hans"; case-insensitive)."""
+        key = lang.replace("_", "-").lower()
+        if key == "en":
+            return self.en
+        if key == "es":
+            return self.es
+        if key == "zh-hans":
+            return self.zh_Hans
+        raise ValueError(f"unsupported language: {lang!r}")
+
+
+class Channel(_Model):
+    """One way to reach a body. ``value`` is copied exactly from the sheet (a number, an
+    address, an account name); it is absent only when the note says it all (e.g. "at your
+    local police station")."""
+
+    kind: ChannelKind
+    value: Text | None = None
+    confidence: Confidence
+    sources: tuple[Text, ...] = Field(min_length=1)
+    note: L10n | None = None
+
+    @model_validator(mode="after")
+    def _value_or_note(self) -> Channel:
+        if self.value is None and self.note is None:
+            raise ValueError("a channel needs a value or a note")
+        return self
+
+
+class Body(_Model):
+    """A body (regulator, police, reporting centre...) a victim can turn to."""
+
+    id: Id
+    native_name: Text
+    """The body's name in its own language, as in the sheet."""
+    name: L10n
+    role: Role
+    scope: tuple[Scope, ...] = Field(min_length=1)
+    """When this body is relevant (any tag matching the case; "always" always matches)."""
+    confidence: Confidence
+    sources: tuple[Text, ...] = Field(min_length=1)
+    handles: L10n
+    not_handles: L10n | None = None
+    note: L10n | None = None
+    """Caveats to show with the body: steps to take first, whose deadline, limits."""
+    deadline_days: int | None = Field(default=None, gt=0)
+    deadline_kind: DeadlineKind | None = None
+    """Absent when the sheet gives a number of days without saying which kind."""
+    unknown: tuple[Unknown, ...] = ()
+    channels: tuple[Channel, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inherit_sources(cls, data: Any) -> Any:
+        """Give channels without their own ``sources`` those of the body."""
+        if isinstance(data, dict) and isinstance(data.get("channels"), list):
+            sources = data.get("sources")
+            data = dict(data)
+            data["channels"] = [
+                {**ch, "sources": sources} if isinstance(ch, dict) and "sources" not in ch else ch
+                for ch in data["channels"]
+            ]
+        return data
+
+    @model_validator(mode="after")
+    def _deadline(self) -> Body:
+        if self.deadline_kind is not None and self.deadline_days is None:
+            raise ValueError("deadline_kind without deadline_days")
+        return self
+
+    def relevant(self, tags: Iterable[str]) -> bool:
+        """Whether this body matters for a case described by these scope tags."""
+        return "always" in self.scope or not set(self.scope).isdisjoint(tags)
+
+
+class LegalBasis(_Model):
+    """A law article, regulation, standard, self-regulatory rule or ruling."""
+
+    id: Id
+    kind: BasisKind
+    confidence: Confidence
+    sources: tuple[Text, ...] = Field(min_length=1)
+    behaviours: tuple[Behaviour, ...] = ()
+    """The reported behaviours this basis addresses (may be empty: background law)."""
+    law: L10n
+    article: L10n | None = None
+    """Absent when the basis is a whole law or the article number is unknown."""
+    summary: L10n
+    note: L10n | None = None
+    unknown: tuple[Unknown, ...] = ()
+
+
+class Jurisdiction(_Model):
+    id: Id
+    checked: date
+    """The date the facts were checked; applies to every entry of the file."""
+    phone_region: str = Field(pattern=r"^([A-Z]{2})?$")
+    """Region code for ``phonenumbers`` ("" for the generic jurisdiction)."""
+    emergency: tuple[Text, ...] = ()
+    name: L10n
+    note: L10n | None = None
+    """Key caveats for this jurisdiction."""
+    bodies: tuple[Body, ...] = ()
+    legal_bases: tuple[LegalBasis, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Jurisdiction:
+        for what, ids in (
+            ("body", [b.id for b in self.bodies]),
+            ("legal basis", [b.id for b in self.legal_bases]),
+        ):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {what} ids: {dupes}")
+        return self
+
+    def body(self, body_id: str) -> Body:
+        """Return the body with this id (KeyError if none)."""
+        for body in self.bodies:
+            if body.id == body_id:
+                return body
+        raise KeyError(body_id)
+
+    def legal_basis(self, basis_id: str) -> LegalBasis:
+        """Return the legal basis with this id (KeyError if none)."""
+        for basis in self.legal_bases:
+            if basis.id == basis_id:
+                return basis
+        raise KeyError(basis_id)
+
+    def bodies_for(self, tags: Iterable[str]) -> tuple[Body, ...]:
+        """The bodies relevant to a case described by these scope tags, in file order."""
+        wanted = set(tags)
+        return tuple(b for b in self.bodies if b.relevant(wanted))
+
+    def bases_for(self, behaviours: Iterable[str]) -> tuple[LegalBasis, ...]:
+        """The legal bases that address any of these behaviours, in file order."""
+        wanted = set(behaviours)
+        return tuple(b for b in self.legal_bases if not wanted.isdisjoint(b.behaviours))
+
+
+def _order(jurisdiction_id: str) -> tuple[int, int, str]:
+    if jurisdiction_id in PRIORITY:
+        return (0, PRIORITY.index(jurisdiction_id), "")
+    if jurisdiction_id == GENERIC:
+        return (2, 0, "")
+    return (1, 0, jurisdiction_id)
+
+
+def load_jurisdictions(directory: Path) -> dict[str, Jurisdiction]:
+    """Load every ``*.toml`` file of ``directory``, keyed by id.
+
+    Ordered: cn, mx, co, pe, es, then the others alphabetically, generic last. Raises
+    ``ValueError`` if a file's ``id`` differs from its file name or a file is invalid
+    (pydantic's ``ValidationError`` is a ``ValueError``; so is ``tomllib.TOMLDecodeError``).
+    """
+    found: dict[str, Jurisdiction] = {}
+    for path in sorted(Path(directory).glob("*.toml")):
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+        jurisdiction = Jurisdiction.model_validate(data)
+        if jurisdiction.id != path.stem:
+            raise ValueError(f"{path.name}: id {jurisdiction.id!r} differs from the file name")
+        found[jurisdiction.id] = jurisdiction
+    return {key: found[key] for key in sorted(found, key=_order)}

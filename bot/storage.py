@@ -1,0 +1,422 @@
+"""Conversations, cases and evidence records in SQLite.
+
+One :class:`Storage` per process holds one aiosqlite connection. A whole
+:class:`~dialogs.case.Conversation` is loaded and saved at a time; :meth:`Storage.save` writes it
+in one transaction, so a crash leaves either the old conversation or the new one. Evidence rows
+are append-only: once recorded, an item is never rewritten, only deleted with its case.
+
+Durability: WAL journal with ``synchronous=FULL``. In WAL mode ``NORMAL`` may lose the last
+commits on power loss; the user is told their evidence is kept once the save commits, so every
+commit is synced.
+
+The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` lists the steps, step
+``i`` takes the database from version ``i`` to ``i + 1``. Add a step, never edit a released one.
+
+Exceptions::
+
+    StorageError
+    ├── AlreadyProcessed   the update key was already recorded; nothing was saved
+    └── EvidenceConflict   a recorded evidence item would change; nothing was saved
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+import aiosqlite
+
+from dialogs.case import Case, Conversation, EvidenceItem
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 0 -> 1: conversations, cases, evidence.
+    (
+        """CREATE TABLE conversations (
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (channel, user_id)
+        )""",
+        """CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (channel, user_id, number),
+            FOREIGN KEY (channel, user_id)
+                REFERENCES conversations (channel, user_id) ON DELETE CASCADE
+        )""",
+        """CREATE TABLE evidence (
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            mime TEXT,
+            size INTEGER,
+            sha256 TEXT,
+            unique_id TEXT,
+            too_large INTEGER NOT NULL,
+            received_at TEXT NOT NULL,
+            forward TEXT,
+            caption TEXT,
+            album_id TEXT,
+            text TEXT,
+            file_name TEXT,
+            PRIMARY KEY (case_id, number)
+        )""",
+        "CREATE INDEX evidence_sha256 ON evidence (sha256)",
+    ),
+    # 1 -> 2: updates applied once; retention.
+    (
+        """CREATE TABLE processed_updates (
+            channel TEXT NOT NULL,
+            update_key TEXT NOT NULL,
+            processed_at TEXT NOT NULL,
+            PRIMARY KEY (channel, update_key)
+        )""",
+        "CREATE INDEX processed_updates_processed_at ON processed_updates (processed_at)",
+        "CREATE INDEX cases_updated_at ON cases (updated_at)",
+    ),
+)
+"""Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+EVIDENCE_COLUMNS: Final = (
+    "number",
+    "kind",
+    "mime",
+    "size",
+    "sha256",
+    "unique_id",
+    "too_large",
+    "received_at",
+    "forward",
+    "caption",
+    "album_id",
+    "text",
+    "file_name",
+)
+"""The columns of ``evidence`` besides ``case_id``: exactly the fields of EvidenceItem."""
+
+_INSERT_EVIDENCE: Final = (
+    f"INSERT INTO evidence (case_id, {', '.join(EVIDENCE_COLUMNS)}) "
+    f"VALUES (?, {', '.join('?' for _ in EVIDENCE_COLUMNS)})"
+)
+_USER_EVIDENCE: Final = (
+    f"SELECT e.case_id, {', '.join('e.' + c for c in EVIDENCE_COLUMNS)} "
+    "FROM evidence e JOIN cases c ON c.id = e.case_id "
+    "WHERE c.channel = ? AND c.user_id = ? ORDER BY c.number, e.number"
+)
+_BUSY_TIMEOUT_MS: Final = 10_000
+
+
+class StorageError(Exception):
+    """The storage cannot do what was asked."""
+
+
+class AlreadyProcessed(StorageError):
+    """The update was already applied; the transaction was rolled back."""
+
+
+class EvidenceConflict(StorageError):
+    """A recorded evidence item differs from the one being saved (evidence is append-only)."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc_text(moment: datetime) -> str:
+    """Return a sortable UTC timestamp (fixed width, microseconds)."""
+    if moment.utcoffset() is None:
+        raise ValueError("storage needs timezone-aware datetimes")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _evidence_row(case_id: int, item: EvidenceItem) -> tuple[Any, ...]:
+    data = item.model_dump(mode="json")
+    data["too_large"] = int(item.too_large)
+    if data["forward"] is not None:
+        data["forward"] = json.dumps(data["forward"], ensure_ascii=False)
+    return (case_id, *(data[column] for column in EVIDENCE_COLUMNS))
+
+
+def _evidence_item(row: Iterable[Any]) -> EvidenceItem:
+    data = dict(zip(EVIDENCE_COLUMNS, row, strict=True))
+    data["too_large"] = bool(data["too_large"])
+    if data["forward"] is not None:
+        data["forward"] = json.loads(data["forward"])
+    return EvidenceItem.model_validate(data)
+
+
+class Storage:
+    """Conversations of all users, each user's data isolated by (channel, user_id)."""
+
+    def __init__(self, db: aiosqlite.Connection, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._clock = clock
+        # One connection: operations must not interleave inside another one's transaction.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, *, clock: Callable[[], datetime] = _utc_now) -> Self:
+        """Open (or create) the database at ``path`` and migrate it to the latest schema."""
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.touch(mode=0o600)  # SQLite gives its -wal and -shm files the same mode
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = FULL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await _migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, clock)
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def load(self, channel: str, user_id: str) -> Conversation | None:
+        """Return the user's conversation with its cases and evidence, or None if unknown."""
+        scope = (channel, user_id)
+        async with self._lock, self._transaction("BEGIN"):  # one snapshot for three reads
+            conv_rows = await self._fetch(
+                "SELECT data FROM conversations WHERE channel = ? AND user_id = ?", scope
+            )
+            case_rows = await self._fetch(
+                "SELECT id, data FROM cases WHERE channel = ? AND user_id = ? ORDER BY number",
+                scope,
+            )
+            evidence_rows = await self._fetch(_USER_EVIDENCE, scope)
+        if not conv_rows:
+            return None
+        evidence: dict[int, list[EvidenceItem]] = {case_id: [] for case_id, _ in case_rows}
+        for case_id, *row in evidence_rows:
+            evidence[case_id].append(_evidence_item(row))
+        cases = [
+            Case.model_validate({**json.loads(data), "evidence": evidence[case_id]})
+            for case_id, data in case_rows
+        ]
+        conv_data = json.loads(conv_rows[0][0])
+        return Conversation.model_validate(
+            {**conv_data, "channel": channel, "user_id": user_id, "cases": cases}
+        )
+
+    async def save(self, conv: Conversation, *, update_key: str | None = None) -> list[str]:
+        """Save the whole conversation atomically; return the sha256s no longer referenced.
+
+        With ``update_key``, also record that update as processed, in the same transaction;
+        raise :class:`AlreadyProcessed` (and save nothing) if it already was.
+        """
+        numbers = [case.number for case in conv.cases]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("case numbers must be unique within a conversation")
+        async with self._lock, self._transaction():
+            if update_key is not None:
+                await self._record_update(conv.channel, update_key)
+            return await self._write(conv)
+
+    async def delete_user(
+        self, channel: str, user_id: str, *, update_key: str | None = None
+    ) -> list[str]:
+        """Delete the user's conversation, cases and evidence; return the orphaned sha256s."""
+        scope = (channel, user_id)
+        async with self._lock, self._transaction():
+            if update_key is not None:
+                await self._record_update(channel, update_key)
+            rows = await self._fetch(
+                "SELECT e.sha256 FROM evidence e JOIN cases c ON c.id = e.case_id "
+                "WHERE c.channel = ? AND c.user_id = ?",
+                scope,
+            )
+            await self._db.execute("DELETE FROM cases WHERE channel = ? AND user_id = ?", scope)
+            await self._db.execute(
+                "DELETE FROM conversations WHERE channel = ? AND user_id = ?", scope
+            )
+            return await self._orphans(sha256 for (sha256,) in rows)
+
+    async def is_processed(self, channel: str, update_key: str) -> bool:
+        """Return whether the update with this key was already applied."""
+        async with self._lock:
+            rows = await self._fetch(
+                "SELECT 1 FROM processed_updates WHERE channel = ? AND update_key = ?",
+                (channel, update_key),
+            )
+        return bool(rows)
+
+    async def forget_processed(self, before: datetime) -> int:
+        """Delete the update keys recorded before ``before``; return how many."""
+        async with self._lock, self._transaction():
+            cursor = await self._db.execute(
+                "DELETE FROM processed_updates WHERE processed_at < ?", (_utc_text(before),)
+            )
+            return cursor.rowcount
+
+    async def untouched_since(self, cutoff: datetime) -> list[tuple[str, str, int]]:
+        """Return (channel, user_id, case number) of every case last updated before cutoff."""
+        async with self._lock:
+            rows = await self._fetch(
+                "SELECT channel, user_id, number FROM cases WHERE updated_at < ? "
+                "ORDER BY channel, user_id, number",
+                (_utc_text(cutoff),),
+            )
+        return [(channel, user_id, number) for channel, user_id, number in rows]
+
+    async def sha256_referenced(self, sha256: str) -> bool:
+        """Return whether any evidence row of any user references this content."""
+        async with self._lock:
+            return await self._referenced(sha256)
+
+    # -- inside a transaction -------------------------------------------------------------
+
+    async def _write(self, conv: Conversation) -> list[str]:
+        scope = (conv.channel, conv.user_id)
+        await self._db.execute(
+            "INSERT INTO conversations (channel, user_id, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (channel, user_id) DO UPDATE "
+            "SET data = excluded.data, updated_at = excluded.updated_at",
+            (*scope, conv.model_dump_json(exclude={"channel", "user_id", "cases"}), self._now()),
+        )
+        stored_cases = dict(
+            await self._fetch(
+                "SELECT number, id FROM cases WHERE channel = ? AND user_id = ?", scope
+            )
+        )
+        stored_evidence: dict[tuple[int, int], EvidenceItem] = {}
+        candidates: list[str | None] = []
+        for case_id, *row in await self._fetch(_USER_EVIDENCE, scope):
+            item = _evidence_item(row)
+            stored_evidence[case_id, item.number] = item
+
+        kept = {case.number for case in conv.cases}
+        gone_ids = [case_id for number, case_id in stored_cases.items() if number not in kept]
+        candidates += [
+            item.sha256 for (cid, _), item in stored_evidence.items() if cid in gone_ids
+        ]
+        await self._db.executemany("DELETE FROM cases WHERE id = ?", [(i,) for i in gone_ids])
+
+        new_rows: list[tuple[Any, ...]] = []
+        for case in conv.cases:
+            case_id = await self._upsert_case(conv, case)
+            present = {item.number for item in case.evidence}
+            for item in case.evidence:
+                stored = stored_evidence.get((case_id, item.number))
+                if stored is None:
+                    new_rows.append(_evidence_row(case_id, item))
+                elif stored != item:
+                    raise EvidenceConflict(f"case {case.number}, item {item.number} would change")
+            removed = [
+                item
+                for (cid, number), item in stored_evidence.items()
+                if cid == case_id and number not in present
+            ]
+            candidates += [item.sha256 for item in removed]
+            await self._db.executemany(
+                "DELETE FROM evidence WHERE case_id = ? AND number = ?",
+                [(case_id, item.number) for item in removed],
+            )
+        await self._db.executemany(_INSERT_EVIDENCE, new_rows)
+        return await self._orphans(candidates)
+
+    async def _upsert_case(self, conv: Conversation, case: Case) -> int:
+        rows = await self._fetch(
+            "INSERT INTO cases (channel, user_id, number, data, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (channel, user_id, number) DO UPDATE SET data = excluded.data, "
+            "created_at = excluded.created_at, updated_at = excluded.updated_at "
+            "RETURNING id",
+            (
+                conv.channel,
+                conv.user_id,
+                case.number,
+                case.model_dump_json(exclude={"evidence"}),
+                _utc_text(case.created_at),
+                _utc_text(case.updated_at),
+            ),
+        )
+        return int(rows[0][0])
+
+    async def _record_update(self, channel: str, update_key: str) -> None:
+        try:
+            await self._db.execute(
+                "INSERT INTO processed_updates (channel, update_key, processed_at) "
+                "VALUES (?, ?, ?)",
+                (channel, update_key, self._now()),
+            )
+        except sqlite3.IntegrityError as error:
+            raise AlreadyProcessed(f"update already processed on {channel}") from error
+
+    async def _orphans(self, candidates: Iterable[str | None]) -> list[str]:
+        unique = sorted({sha256 for sha256 in candidates if sha256 is not None})
+        return [sha256 for sha256 in unique if not await self._referenced(sha256)]
+
+    async def _referenced(self, sha256: str) -> bool:
+        rows = await self._fetch(
+            "SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?)", (sha256,)
+        )
+        return bool(rows[0][0])
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def _fetch(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
+        return list(await self._db.execute_fetchall(sql, tuple(parameters)))
+
+    def _now(self) -> str:
+        return _utc_text(self._clock())
+
+    def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> AbstractAsyncContextManager[None]:
+        return _transaction(self._db, begin)
+
+
+@asynccontextmanager
+async def _transaction(
+    db: aiosqlite.Connection, begin: str = "BEGIN IMMEDIATE"
+) -> AsyncIterator[None]:
+    """Run the body in a transaction: commit on success, roll back on any exception."""
+    try:
+        await db.execute(begin)
+        yield
+    except BaseException:
+        await db.rollback()  # a no-op if BEGIN itself failed
+        raise
+    await db.commit()
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    """Apply the missing schema steps in one transaction."""
+    async with _transaction(db):
+        ((version,),) = await db.execute_fetchall("PRAGMA user_version")
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"database schema version {version} is newer than this code's {SCHEMA_VERSION}"
+            )
+        for step in MIGRATIONS[version:]:
+            for statement in step:
+                await db.execute(statement)
+        if version != SCHEMA_VERSION:
+            await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

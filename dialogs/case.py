@@ -1,0 +1,171 @@
+"""The saved state of a conversation: the user's settings and their cases.
+
+Everything here survives a JSON round trip; if it does not, it is not state. A
+:class:`Conversation` belongs to one user on one channel and holds that user's cases; the
+dialog reads and returns a whole conversation, the storage saves it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dialogs.events import EvidenceKind, ForwardOrigin
+
+
+class Step(IntEnum):
+    """The five steps of the procedure, plus onboarding before and the report after."""
+
+    ONBOARDING = 0
+    EVIDENCE = 1
+    PLATFORM = 2
+    DETAILS = 3
+    PRIVACY = 4
+    REPORT = 5
+
+
+class State(StrEnum):
+    """Every question the dialog can be waiting for an answer to."""
+
+    LANGUAGE = "language"
+    JURISDICTION = "jurisdiction"
+    EVIDENCE = "evidence"
+    PLATFORM_NAME = "platform_name"
+    PLATFORM_OPERATOR = "platform_operator"
+    PLATFORM_COMPLAINED = "platform_complained"
+    PLATFORM_WHEN = "platform_when"
+    PLATFORM_CHANNEL = "platform_channel"
+    PLATFORM_REFERENCE = "platform_reference"
+    PLATFORM_OUTCOME = "platform_outcome"
+    DETAILS_STORY = "details_story"
+    DETAILS_SINCE = "details_since"
+    DETAILS_CONTACTS = "details_contacts"
+    DETAILS_BEHAVIOURS = "details_behaviours"
+    DETAILS_COLLECTORS = "details_collectors"
+    PRIVACY_REVIEW = "privacy_review"
+    PRIVACY_NAME_MODE = "privacy_name_mode"
+    PRIVACY_NAME = "privacy_name"
+    PRIVACY_CONTACT = "privacy_contact"
+    PRIVACY_WARNING = "privacy_warning"
+    REPORT = "report"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EvidenceItem(_Model):
+    number: int
+    """1-based number of the item in its case, in the order received."""
+    kind: EvidenceKind
+    received_at: datetime
+    sha256: str | None
+    """SHA-256 of the stored bytes (for text, of its UTF-8 encoding); None if not downloaded."""
+    size: int | None = None
+    mime: str | None = None
+    file_name: str | None = None
+    unique_id: str | None = None
+    too_large: bool = False
+    text: str | None = None
+    caption: str | None = None
+    album_id: str | None = None
+    forward: ForwardOrigin | None = None
+
+
+class PlatformInfo(_Model):
+    name: str | None = None
+    operator: str | None = None
+    complained: bool | None = None
+    complained_when: str | None = None
+    channel: str | None = None
+    """An option id: "in_app", "phone", "email", "other"."""
+    reference: str | None = None
+    outcome: str | None = None
+    """An option id: "no_answer", "refused", "promised", "resolved"."""
+
+
+class Details(_Model):
+    story: str | None = None
+    story_voice: int | None = None
+    """The evidence number of a voice note that tells the story, if told by voice."""
+    since: str | None = None
+    contacts_reached: str | None = None
+    """An option id ("none", "few", "some", "many", "unknown") or a typed number."""
+    behaviours: list[str] = Field(default_factory=list)
+    collectors: list[str] = Field(default_factory=list)
+    """Phone numbers, names and accounts the user confirmed as the collectors'."""
+    collector_candidates: list[str] = Field(default_factory=list)
+
+
+class Finding(_Model):
+    """A sensitive number found in what the user wrote."""
+
+    kind: str
+    """"resident_id", "bank_card", "phone", "email"..."""
+    value: str
+    show: bool = False
+
+
+class Privacy(_Model):
+    findings: list[Finding] = Field(default_factory=list)
+    name_mode: str | None = None
+    """"full", "initials" or "none"."""
+    name: str | None = None
+    contact: str | None = None
+    warned: bool = False
+
+
+class Report(_Model):
+    generated_at: datetime | None = None
+    remind_at: datetime | None = None
+
+
+class Case(_Model):
+    number: int
+    """Per-user case number, shown to the user."""
+    state: State = State.JURISDICTION
+    jurisdiction: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    evidence: list[EvidenceItem] = Field(default_factory=list)
+    platform: PlatformInfo = Field(default_factory=PlatformInfo)
+    details: Details = Field(default_factory=Details)
+    privacy: Privacy = Field(default_factory=Privacy)
+    report: Report = Field(default_factory=Report)
+    history: list[State] = Field(default_factory=list)
+    """The questions answered so far, for /back."""
+    skipped: list[State] = Field(default_factory=list)
+    """The questions the user explicitly skipped."""
+    done_steps: list[Step] = Field(default_factory=list)
+    """The steps completed or explicitly skipped, in order."""
+
+    def next_evidence_number(self) -> int:
+        return len(self.evidence) + 1
+
+
+class Pending(_Model):
+    """A question that interrupts the procedure and must be answered first (confirmations)."""
+
+    kind: str
+    """"delete" (choose what) or "delete_confirm" (confirm it)."""
+    target: str | None = None
+    """For deletion: "case" or "all"."""
+
+
+class Conversation(_Model):
+    channel: str
+    user_id: str
+    lang: str | None = None
+    active: int | None = None
+    """The number of the active case."""
+    cases: list[Case] = Field(default_factory=list)
+    next_case: int = 1
+    pending: Pending | None = None
+    start_payload: str | None = None
+
+    def case(self, number: int | None = None) -> Case | None:
+        """Return the case with this number (the active one by default)."""
+        wanted = self.active if number is None else number
+        return next((c for c in self.cases if c.number == wanted), None)

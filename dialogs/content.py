@@ -1,0 +1,36 @@
+"""What the dialog needs to know about the content: which languages and jurisdictions exist.
+
+The dialog never reads texts; it only offers choices among what the content provides. The
+adapter builds this index from ``content/`` at start-up.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_LANG = "es"
+"""Spanish, the language of the source procedure, when the client gives none we know."""
+
+
+class ContentIndex(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    languages: tuple[str, ...] = ("es", "zh-Hans", "en")
+    jurisdictions: tuple[str, ...] = ("cn", "generic")
+    phone_regions: dict[str, str] = Field(default_factory=dict)
+    """Jurisdiction id -> region code used to read phone numbers written without a prefix."""
+    reminder_days: int = 15
+    """Default days before the follow-up reminder."""
+
+    def pick_language(self, client_lang: str | None) -> str:
+        """Return the supported language closest to the client's, else the default."""
+        if client_lang:
+            tag = client_lang.replace("_", "-").lower()
+            for lang in self.languages:
+                if tag == lang.lower():
+                    return lang
+            primary = tag.split("-")[0]
+            for lang in self.languages:
+                if lang.lower().split("-")[0] == primary:
+                    return lang
+        return DEFAULT_LANG if DEFAULT_LANG in self.languages else self.languages[0]

@@ -1,0 +1,156 @@
+"""The conversation state machine: (conversation, event, content) -> (conversation, replies).
+
+Rules, applied in this order to every event:
+1. /start opens a first case or welcomes the user back; any other command first drops a
+   pending confirmation, then runs from whatever state (``commands.COMMANDS``).
+2. A pending confirmation (deletion) takes the next button or text.
+3. Evidence is saved into the active case in any state (a case is opened if there is none),
+   then the current screen may use it (a voice note as the story).
+4. A button must belong to the active case and to what the current question offers, or be
+   one of the buttons valid everywhere (language, cases, help); else it is stale.
+5. Forwarded text is evidence; typed text is the answer to the current question.
+6. Anything else (stickers, locations...) gets a kind reply.
+Every event gets at least one reply, and nothing here raises on user input.
+
+Pure: no I/O; the caller saves the conversation and sends the replies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from dialogs import commands
+from dialogs.case import Conversation
+from dialogs.content import ContentIndex
+from dialogs.events import (
+    Choice,
+    Command,
+    Event,
+    EvidenceKind,
+    EvidenceReceived,
+    Start,
+    Text,
+    Unsupported,
+)
+from dialogs.replies import Reply
+from dialogs.screens import SCREENS, go, offered, reask
+from dialogs.steps.evidence import intake
+from dialogs.turn import Turn
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    conversation: Conversation
+    replies: tuple[Reply, ...]
+    lang: str
+    """The language to show the replies in."""
+    erase_user: bool = False
+    """True when the user asked to erase all their data: delete instead of saving."""
+
+
+def step(conv: Conversation, event: Event, content: ContentIndex) -> Result:
+    """Apply one event to a conversation and return the new one and the replies."""
+    turn = Turn(conv=conv.model_copy(deep=True), content=content, at=event.at)
+    _dispatch(turn, event)
+    case = turn.conv.case()
+    if case is not None:
+        case.updated_at = _later(case.updated_at, event.at)
+    lang = turn.conv.lang or content.pick_language(event.client_lang)
+    return Result(
+        conversation=turn.conv,
+        replies=tuple(turn.replies),
+        lang=lang,
+        erase_user=turn.erase_user,
+    )
+
+
+def _dispatch(turn: Turn, event: Event) -> None:
+    if isinstance(event, Start):
+        turn.conv.pending = None
+        commands.start(turn, event.payload)
+    elif isinstance(event, Command):
+        _on_command(turn, event)
+    elif turn.conv.pending is not None and not isinstance(event, EvidenceReceived):
+        commands.on_pending(turn, event.choice if isinstance(event, Choice) else None)
+    elif isinstance(event, EvidenceReceived):
+        _on_evidence(turn, event)
+    elif isinstance(event, Unsupported):
+        turn.say("common.unsupported")
+    elif turn.conv.case() is None:
+        if not (isinstance(event, Choice) and commands.on_global_choice(turn, event.choice)):
+            commands.open_case(turn)
+    elif isinstance(event, Choice):
+        _on_choice(turn, event)
+    elif event.forward is not None:
+        _on_evidence(turn, EvidenceReceived(
+            at=event.at, kind=EvidenceKind.TEXT, text=event.text, forward=event.forward
+        ))  # fmt: skip
+    else:
+        _on_text(turn, event)
+    if not turn.replies:
+        turn.say("common.unclear")
+
+
+def _on_command(turn: Turn, event: Command) -> None:
+    turn.conv.pending = None
+    entry = commands.COMMANDS.get(event.name)
+    if entry is None:
+        turn.say("common.unknown_command", command=event.name[:32])
+        if turn.conv.case() is not None:
+            reask(turn)
+        return
+    handler, needs_case = entry
+    if needs_case and turn.conv.case() is None:
+        turn.say("common.no_case")
+        return
+    handler(turn)
+
+
+def _on_evidence(turn: Turn, event: EvidenceReceived) -> None:
+    fresh = turn.conv.case() is None
+    if fresh:
+        turn.new_case(commands.open_state(turn))
+    item = intake(turn, event)
+    if fresh:
+        reask(turn)
+        return
+    screen = SCREENS[turn.case.state]
+    if item is not None and screen.evidence is not None:
+        _follow(turn, screen.evidence(turn, item))
+
+
+def _on_choice(turn: Turn, event: Choice) -> None:
+    if commands.on_global_choice(turn, event.choice):
+        return
+    stale = event.case is not None and event.case != turn.conv.active
+    screen = SCREENS[turn.case.state]
+    if stale or screen.choice is None or event.choice not in offered(turn):
+        turn.say("common.stale_button")
+        reask(turn)
+        return
+    _follow(turn, screen.choice(turn, event.choice.partition(":")[2]))
+
+
+def _on_text(turn: Turn, event: Text) -> None:
+    screen = SCREENS[turn.case.state]
+    if screen.text is None:
+        turn.say("common.use_buttons")
+        reask(turn)
+        return
+    _follow(turn, screen.text(turn, event))
+
+
+def _follow(turn: Turn, state: object) -> None:
+    """Move to the state a handler returned, checking it is a declared transition."""
+    if state is None:
+        return
+    screen = SCREENS[turn.case.state]
+    assert state in screen.next, f"undeclared transition {turn.case.state} -> {state}"
+    go(turn, state)  # type: ignore[arg-type]
+
+
+def _later(a: datetime, b: datetime) -> datetime:
+    return max(a, b)

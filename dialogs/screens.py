@@ -1,0 +1,165 @@
+"""The transition table: every state, its step, its question, its handlers, where it may go.
+
+Rules:
+- A screen asks one question (``ask``). Its handlers take a typed answer (``text``), a button
+  (``choice``, the part of the option id after the colon) or a piece of evidence already
+  saved (``evidence``), and return the next state or None to stay.
+- A handler may only return a state listed in the screen's ``next``; ``skip`` is where /skip
+  goes (None: the question cannot be skipped). The diagram in FLOW.md is drawn from this
+  table and a test keeps the two equal.
+- Moving forward into a later step marks the steps in between as done (completed or
+  skipped), so the report is only reached after each earlier step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dialogs.case import EvidenceItem, State, Step
+from dialogs.events import Text
+from dialogs.steps import details, evidence, onboarding, platform, privacy, report
+from dialogs.turn import Turn
+
+TextHandler = Callable[[Turn, Text], State | None]
+ChoiceHandler = Callable[[Turn, str], State | None]
+EvidenceHandler = Callable[[Turn, EvidenceItem], State | None]
+
+
+@dataclass(frozen=True)
+class Screen:
+    step: Step
+    ask: Callable[[Turn], None]
+    prefix: str
+    """Option ids of this screen start with ``prefix:``."""
+    next: tuple[State, ...]
+    text: TextHandler | None = None
+    choice: ChoiceHandler | None = None
+    evidence: EvidenceHandler | None = None
+    skip: State | None = None
+
+
+S = State
+SCREENS: dict[State, Screen] = {
+    # Onboarding
+    S.LANGUAGE: Screen(
+        Step.ONBOARDING, onboarding.ask_language, "lang",
+        next=(S.JURISDICTION,), choice=onboarding.on_language, skip=S.JURISDICTION,
+    ),
+    S.JURISDICTION: Screen(
+        Step.ONBOARDING, onboarding.ask_jurisdiction, "jur",
+        next=(S.EVIDENCE,), choice=onboarding.on_jurisdiction,
+    ),
+    # Step 1: evidence
+    S.EVIDENCE: Screen(
+        Step.EVIDENCE, evidence.ask_evidence, "ev",
+        next=(S.PLATFORM_NAME,), text=evidence.on_evidence_text,
+        choice=evidence.on_evidence_choice, skip=S.PLATFORM_NAME,
+    ),
+    # Step 2: the platform
+    S.PLATFORM_NAME: Screen(
+        Step.PLATFORM, platform.ask_name, "plat",
+        next=(S.PLATFORM_OPERATOR,), text=platform.on_name, skip=S.PLATFORM_OPERATOR,
+    ),
+    S.PLATFORM_OPERATOR: Screen(
+        Step.PLATFORM, platform.ask_operator, "plat",
+        next=(S.PLATFORM_COMPLAINED,), text=platform.on_operator_text,
+        choice=platform.on_operator_choice, skip=S.PLATFORM_COMPLAINED,
+    ),
+    S.PLATFORM_COMPLAINED: Screen(
+        Step.PLATFORM, platform.ask_complained, "plat",
+        next=(S.PLATFORM_WHEN, S.DETAILS_STORY), choice=platform.on_complained,
+        skip=S.DETAILS_STORY,
+    ),
+    S.PLATFORM_WHEN: Screen(
+        Step.PLATFORM, platform.ask_when, "plat",
+        next=(S.PLATFORM_CHANNEL,), text=platform.on_when, skip=S.PLATFORM_CHANNEL,
+    ),
+    S.PLATFORM_CHANNEL: Screen(
+        Step.PLATFORM, platform.ask_channel, "chan",
+        next=(S.PLATFORM_REFERENCE,), choice=platform.on_channel, skip=S.PLATFORM_REFERENCE,
+    ),
+    S.PLATFORM_REFERENCE: Screen(
+        Step.PLATFORM, platform.ask_reference, "plat",
+        next=(S.PLATFORM_OUTCOME,), text=platform.on_reference_text,
+        choice=platform.on_reference_choice, skip=S.PLATFORM_OUTCOME,
+    ),
+    S.PLATFORM_OUTCOME: Screen(
+        Step.PLATFORM, platform.ask_outcome, "out",
+        next=(S.DETAILS_STORY,), choice=platform.on_outcome, skip=S.DETAILS_STORY,
+    ),
+    # Step 3: the details
+    S.DETAILS_STORY: Screen(
+        Step.DETAILS, details.ask_story, "det",
+        next=(S.DETAILS_SINCE,), text=details.on_story_text, choice=details.on_story_choice,
+        evidence=details.on_story_voice, skip=S.DETAILS_SINCE,
+    ),
+    S.DETAILS_SINCE: Screen(
+        Step.DETAILS, details.ask_since, "det",
+        next=(S.DETAILS_CONTACTS,), text=details.on_since, skip=S.DETAILS_CONTACTS,
+    ),
+    S.DETAILS_CONTACTS: Screen(
+        Step.DETAILS, details.ask_contacts, "cnt",
+        next=(S.DETAILS_BEHAVIOURS,), text=details.on_contacts_text,
+        choice=details.on_contacts_choice, skip=S.DETAILS_BEHAVIOURS,
+    ),
+    S.DETAILS_BEHAVIOURS: Screen(
+        Step.DETAILS, details.ask_behaviours, "beh",
+        next=(S.DETAILS_COLLECTORS,), choice=details.on_behaviour, skip=S.DETAILS_COLLECTORS,
+    ),
+    S.DETAILS_COLLECTORS: Screen(
+        Step.DETAILS, details.ask_collectors, "col",
+        next=(S.PRIVACY_REVIEW,), text=details.on_collectors_text,
+        choice=details.on_collectors_choice, skip=S.PRIVACY_REVIEW,
+    ),
+    # Step 4: privacy
+    S.PRIVACY_REVIEW: Screen(
+        Step.PRIVACY, privacy.ask_review, "prv",
+        next=(S.PRIVACY_NAME_MODE,), choice=privacy.on_review, skip=S.PRIVACY_NAME_MODE,
+    ),
+    S.PRIVACY_NAME_MODE: Screen(
+        Step.PRIVACY, privacy.ask_name_mode, "name",
+        next=(S.PRIVACY_NAME, S.PRIVACY_CONTACT), choice=privacy.on_name_mode,
+        skip=S.PRIVACY_CONTACT,
+    ),
+    S.PRIVACY_NAME: Screen(
+        Step.PRIVACY, privacy.ask_name, "name",
+        next=(S.PRIVACY_CONTACT,), text=privacy.on_name, skip=S.PRIVACY_CONTACT,
+    ),
+    S.PRIVACY_CONTACT: Screen(
+        Step.PRIVACY, privacy.ask_contact, "prv",
+        next=(S.PRIVACY_WARNING,), text=privacy.on_contact_text,
+        choice=privacy.on_contact_choice, skip=S.PRIVACY_WARNING,
+    ),
+    # The warning cannot be skipped: it is the one thing everyone must read.
+    S.PRIVACY_WARNING: Screen(
+        Step.PRIVACY, privacy.ask_warning, "prv",
+        next=(S.REPORT,), choice=privacy.on_warning,
+    ),
+    # Step 5: the report
+    S.REPORT: Screen(Step.REPORT, report.ask_report, "rep", next=(), choice=report.on_report),
+}  # fmt: skip
+
+
+def go(turn: Turn, state: State) -> None:
+    """Move the active case to ``state`` and ask its question."""
+    case = turn.case
+    here, there = SCREENS[case.state].step, SCREENS[state].step
+    for step in Step:
+        if here <= step < there and step not in case.done_steps:
+            case.done_steps.append(step)
+    case.history.append(case.state)
+    case.state = state
+    SCREENS[state].ask(turn)
+
+
+def reask(turn: Turn) -> None:
+    """Ask the active case's current question again."""
+    SCREENS[turn.case.state].ask(turn)
+
+
+def offered(turn: Turn) -> set[str]:
+    """Return the option ids the current question offers (asked on a scratch copy)."""
+    scratch = Turn(conv=turn.conv.model_copy(deep=True), content=turn.content, at=turn.at)
+    reask(scratch)
+    return {o.id for reply in scratch.replies for o in reply.options}

@@ -20,7 +20,8 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -114,7 +115,8 @@ class EvidenceStore:
                 if len(batch) >= _BATCH_BYTES:
                     await asyncio.to_thread(temp.write, bytes(batch))
                     batch.clear()
-            await asyncio.to_thread(temp.write, bytes(batch))
+            if batch:
+                await asyncio.to_thread(temp.write, bytes(batch))
             sha256 = await asyncio.to_thread(temp.finish)
             path, existed = await asyncio.to_thread(self._commit, temp.path, sha256)
         except BaseException:
@@ -131,16 +133,20 @@ class EvidenceStore:
         self, path: Path, *, max_bytes: int | None = None, chunk_size: int = CHUNK_BYTES
     ) -> StoredObject:
         """Store a copy of the file at ``path``, read in chunks."""
-        return await self.put_stream(_read_chunks(path, chunk_size), max_bytes=max_bytes)
+        async with aclosing(_read_chunks(path, chunk_size)) as chunks:
+            return await self.put_stream(chunks, max_bytes=max_bytes)
 
     async def read(self, sha256: str) -> bytes:
         """Return the content of the object; raise FileNotFoundError if it is not stored."""
         return await asyncio.to_thread(self.path_for(sha256).read_bytes)
 
-    async def iter_chunks(self, sha256: str, chunk_size: int = CHUNK_BYTES) -> AsyncIterator[bytes]:
+    async def iter_chunks(
+        self, sha256: str, chunk_size: int = CHUNK_BYTES
+    ) -> AsyncIterator[bytes]:
         """Yield the content of the object in chunks (for exports and uploads)."""
-        async for chunk in _read_chunks(self.path_for(sha256), chunk_size):
-            yield chunk
+        async with aclosing(_read_chunks(self.path_for(sha256), chunk_size)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def verify(self, sha256: str) -> bool:
         """Return whether the stored object still hashes to its name (False if missing)."""
@@ -164,14 +170,15 @@ class EvidenceStore:
     # -- in worker threads ----------------------------------------------------------------
 
     def _new_temp(self) -> _TempFile:
-        self._tmp.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+        _make_dir(self.root)
+        _make_dir(self._tmp)
         return _TempFile(self._tmp)
 
     def _commit(self, temp: Path, sha256: str) -> tuple[Path, bool]:
         """Move the synced temp file to its object path unless the content is already there."""
         target = self.path_for(sha256)
-        self._objects.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
-        target.parent.mkdir(mode=_DIR_MODE, exist_ok=True)
+        _make_dir(self._objects)
+        _make_dir(target.parent)
         existed = target.exists()
         if existed:
             temp.unlink()
@@ -187,7 +194,7 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _read_chunks(path: Path, chunk_size: int) -> AsyncIterator[bytes]:
+async def _read_chunks(path: Path, chunk_size: int) -> AsyncGenerator[bytes]:
     file = await asyncio.to_thread(path.open, "rb")
     try:
         while chunk := await asyncio.to_thread(file.read, chunk_size):
@@ -212,6 +219,11 @@ def _unlink_all(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
     for directory in {path.parent for path in paths if path.parent.is_dir()}:
         _fsync_dir(directory)
+
+
+def _make_dir(path: Path) -> None:
+    # Missing parents get default permissions; callers create root first.
+    path.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

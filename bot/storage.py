@@ -160,6 +160,22 @@ def _evidence_item(row: Iterable[Any]) -> EvidenceItem:
     return EvidenceItem.model_validate(data)
 
 
+def _diff_evidence(
+    case: Case, stored: dict[int, EvidenceItem]
+) -> tuple[list[EvidenceItem], list[EvidenceItem]]:
+    """Return the case's new and removed items; raise if a recorded item would change."""
+    new = []
+    for item in case.evidence:
+        recorded = stored.get(item.number)
+        if recorded is None:
+            new.append(item)
+        elif recorded != item:
+            raise EvidenceConflict(f"case {case.number}, item {item.number} would change")
+    present = {item.number for item in case.evidence}
+    removed = [item for number, item in stored.items() if number not in present]
+    return new, removed
+
+
 class Storage:
     """Conversations of all users, each user's data isolated by (channel, user_id)."""
 
@@ -295,46 +311,14 @@ class Storage:
     # -- inside a transaction -------------------------------------------------------------
 
     async def _write(self, conv: Conversation) -> list[str]:
-        scope = (conv.channel, conv.user_id)
-        await self._db.execute(
-            "INSERT INTO conversations (channel, user_id, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (channel, user_id) DO UPDATE "
-            "SET data = excluded.data, updated_at = excluded.updated_at",
-            (*scope, conv.model_dump_json(exclude={"channel", "user_id", "cases"}), self._now()),
-        )
-        stored_cases = dict(
-            await self._fetch(
-                "SELECT number, id FROM cases WHERE channel = ? AND user_id = ?", scope
-            )
-        )
-        stored_evidence: dict[tuple[int, int], EvidenceItem] = {}
-        candidates: list[str | None] = []
-        for case_id, *row in await self._fetch(_USER_EVIDENCE, scope):
-            item = _evidence_item(row)
-            stored_evidence[case_id, item.number] = item
-
-        kept = {case.number for case in conv.cases}
-        gone_ids = [case_id for number, case_id in stored_cases.items() if number not in kept]
-        candidates += [
-            item.sha256 for (cid, _), item in stored_evidence.items() if cid in gone_ids
-        ]
-        await self._db.executemany("DELETE FROM cases WHERE id = ?", [(i,) for i in gone_ids])
-
+        await self._upsert_conversation(conv)
+        candidates = await self._delete_cases_not_in(conv)
+        stored = await self._stored_evidence(conv.channel, conv.user_id)
         new_rows: list[tuple[Any, ...]] = []
         for case in conv.cases:
             case_id = await self._upsert_case(conv, case)
-            present = {item.number for item in case.evidence}
-            for item in case.evidence:
-                stored = stored_evidence.get((case_id, item.number))
-                if stored is None:
-                    new_rows.append(_evidence_row(case_id, item))
-                elif stored != item:
-                    raise EvidenceConflict(f"case {case.number}, item {item.number} would change")
-            removed = [
-                item
-                for (cid, number), item in stored_evidence.items()
-                if cid == case_id and number not in present
-            ]
+            new, removed = _diff_evidence(case, stored.get(case_id, {}))
+            new_rows += [_evidence_row(case_id, item) for item in new]
             candidates += [item.sha256 for item in removed]
             await self._db.executemany(
                 "DELETE FROM evidence WHERE case_id = ? AND number = ?",
@@ -342,6 +326,41 @@ class Storage:
             )
         await self._db.executemany(_INSERT_EVIDENCE, new_rows)
         return await self._orphans(candidates)
+
+    async def _upsert_conversation(self, conv: Conversation) -> None:
+        await self._db.execute(
+            "INSERT INTO conversations (channel, user_id, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (channel, user_id) DO UPDATE "
+            "SET data = excluded.data, updated_at = excluded.updated_at",
+            (
+                conv.channel,
+                conv.user_id,
+                conv.model_dump_json(exclude={"channel", "user_id", "cases"}),
+                self._now(),
+            ),
+        )
+
+    async def _delete_cases_not_in(self, conv: Conversation) -> list[str | None]:
+        """Delete the user's cases missing from ``conv``; return their evidence hashes."""
+        kept = [case.number for case in conv.cases]
+        scope = f"channel = ? AND user_id = ? AND number NOT IN ({', '.join('?' * len(kept))})"
+        parameters = (conv.channel, conv.user_id, *kept)
+        rows = await self._fetch(
+            f"SELECT sha256 FROM evidence WHERE case_id IN (SELECT id FROM cases WHERE {scope})",
+            parameters,
+        )
+        await self._db.execute(f"DELETE FROM cases WHERE {scope}", parameters)
+        return [sha256 for (sha256,) in rows]
+
+    async def _stored_evidence(
+        self, channel: str, user_id: str
+    ) -> dict[int, dict[int, EvidenceItem]]:
+        """Return the user's recorded evidence by case id and item number."""
+        stored: dict[int, dict[int, EvidenceItem]] = {}
+        for case_id, *row in await self._fetch(_USER_EVIDENCE, (channel, user_id)):
+            item = _evidence_item(row)
+            stored.setdefault(case_id, {})[item.number] = item
+        return stored
 
     async def _upsert_case(self, conv: Conversation, case: Case) -> int:
         rows = await self._fetch(

@@ -34,8 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 __all__ = [
     "LANGUAGES",
     "PRIORITY",
-    "Behaviour",
     "BasisKind",
+    "Behaviour",
     "Body",
     "Channel",
     "ChannelKind",

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
-
 class Ref(BaseModel):
     """A parameter that is itself a content key, resolved in the user's language."""
 

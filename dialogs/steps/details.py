@@ -122,9 +122,9 @@ def on_behaviour(turn: Turn, value: str) -> State | None:
 def ask_collectors(turn: Turn) -> None:
     """Show the numbers found in the evidence and ask which are the collectors'."""
     details = turn.case.details
-    details.collector_candidates = [
-        n for n in _candidates(turn) if n not in details.collectors
-    ][:MAX_COLLECTORS]
+    details.collector_candidates = [n for n in _candidates(turn) if n not in details.collectors][
+        :MAX_COLLECTORS
+    ]
     options = [option("col:confirm_all")] if details.collector_candidates else []
     turn.say(
         "details.ask_collectors",

@@ -57,7 +57,7 @@ def intake(turn: Turn, event: EvidenceReceived) -> EvidenceItem | None:
             "evidence.too_large",
             number=item.number,
             kind=kind,
-            size_mb=round((item.size or 0) / 1_000_000, 1),
+            size_mb=f"{(item.size or 0) / 1_048_576:.1f}",
         )
     else:
         turn.say("evidence.saved", group=event.album_id, number=item.number, kind=kind)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from dialogs.case import Finding, State
+from dialogs.case import Case, Finding, State
 from dialogs.events import EvidenceKind, Text
 from dialogs.numbers import find_sensitive, mask
 from dialogs.replies import Ref
@@ -21,7 +21,8 @@ NAME_MODES = ("full", "initials", "none")
 def ask_review(turn: Turn) -> None:
     """List the sensitive numbers found and how each will appear."""
     privacy = turn.case.privacy
-    privacy.findings = _merge(privacy.findings, _scan(turn))
+    region = turn.content.phone_regions.get(turn.case.jurisdiction or "", "")
+    privacy.findings = findings_for(turn.case, region)
     options = [
         option(
             f"prv:toggle:{i}",
@@ -108,10 +109,13 @@ def on_warning(turn: Turn, value: str) -> State | None:
     return State.REPORT
 
 
-def _scan(turn: Turn) -> list[Finding]:
+def findings_for(case: Case, region: str) -> list[Finding]:
+    """Return the case's sensitive numbers, keeping the user's earlier show/hide choices."""
+    return _merge(case.privacy.findings, _scan(case, region))
+
+
+def _scan(case: Case, region: str) -> list[Finding]:
     """Find sensitive numbers in what the user wrote themselves, leaving the collectors' out."""
-    case = turn.case
-    region = turn.content.phone_regions.get(case.jurisdiction or "", "")
     texts = [
         case.details.story,
         case.details.since,

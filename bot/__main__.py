@@ -1,0 +1,48 @@
+"""Entry point: ``python -m bot`` (Telegram if a token is set, else the console chat).
+
+Usage:
+    python -m bot            Telegram with TELEGRAM_BOT_TOKEN, the console chat without
+    python -m bot console    the console chat
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from bot.app import open_core
+from bot.console import client_language, run_console
+from bot.content import Content
+from bot.logs import setup_logging
+from bot.settings import Settings
+
+
+async def console(settings: Settings) -> None:
+    async with open_core(settings) as core:
+        await run_console(core, settings.exports_dir)
+
+
+def main(argv: list[str]) -> int:
+    settings = Settings()
+    setup_logging(settings.log_level)
+    command = argv[0] if argv else None
+    if command not in (None, "console"):
+        print(__doc__)
+        return 2
+    if command is None and settings.telegram_bot_token is None:
+        content = Content.load(settings.content_dir)
+        lang = content.index.pick_language(client_language())
+        print(content.text("console.no_token", lang), file=sys.stderr)
+    if command is None and settings.telegram_bot_token is not None:
+        from bot.telegram import run_telegram
+
+        return run_telegram(settings)
+    try:
+        asyncio.run(console(settings))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

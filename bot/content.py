@@ -1,0 +1,98 @@
+"""The content of the bot, loaded once: texts per language, jurisdictions, templates.
+
+``content/texts/<lang>.toml`` holds every user-facing sentence; nested tables become dotted
+keys (``[evidence] saved`` is ``evidence.saved``). Jurisdiction names are added as
+``jurisdiction.<id>`` so the dialog can offer them like any other label. Formatting fills
+``{name}`` parameters; user text passed as a parameter is escaped by the caller's function
+and is never itself formatted, so braces in what a user typed are just characters.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from bot.jurisdictions import Jurisdiction, load_jurisdictions
+from dialogs.content import ContentIndex
+from dialogs.replies import Param, Ref
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+class MissingText(KeyError):
+    """A content key that does not exist in a language: a bug in the content."""
+
+
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Turn nested TOML tables into dotted keys."""
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, dotted + "."))
+        else:
+            flat[dotted] = str(value)
+    return flat
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the names of the ``{parameters}`` a text uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@dataclass(frozen=True)
+class Content:
+    directory: Path
+    texts: dict[str, dict[str, str]]
+    jurisdictions: dict[str, Jurisdiction]
+
+    @classmethod
+    def load(cls, directory: Path = DEFAULT_DIR) -> Content:
+        """Read every text file and jurisdiction under ``directory``."""
+        jurisdictions = load_jurisdictions(directory / "jurisdictions")
+        texts: dict[str, dict[str, str]] = {}
+        for path in sorted((directory / "texts").glob("*.toml")):
+            with path.open("rb") as fh:
+                table = flatten(tomllib.load(fh))
+            lang = path.stem
+            for jid, jurisdiction in jurisdictions.items():
+                table[f"jurisdiction.{jid}"] = jurisdiction.name.get(lang)
+            texts[lang] = table
+        return cls(directory=directory, texts=texts, jurisdictions=jurisdictions)
+
+    @cached_property
+    def index(self) -> ContentIndex:
+        """Return what the dialog needs to know: languages and jurisdictions."""
+        order = ("es", "zh-Hans", "en")
+        return ContentIndex(
+            languages=tuple(lang for lang in order if lang in self.texts),
+            jurisdictions=tuple(self.jurisdictions),
+            phone_regions={jid: j.phone_region for jid, j in self.jurisdictions.items()},
+        )
+
+    def text(
+        self,
+        key: str,
+        lang: str,
+        params: Mapping[str, Param] | None = None,
+        escape: Callable[[str], str] = str,
+    ) -> str:
+        """Return the text for ``key`` in ``lang`` with its parameters filled in."""
+        try:
+            template = self.texts[lang][key]
+        except KeyError:
+            raise MissingText(f"{lang}:{key}") from None
+        if not params:
+            return template
+        values: dict[str, str] = {}
+        for name, value in params.items():
+            if isinstance(value, Ref):
+                values[name] = self.text(value.key, lang)
+            else:
+                values[name] = escape(str(value))
+        return template.format_map(values)

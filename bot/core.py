@@ -1,0 +1,207 @@
+"""The part every channel shares: load the conversation, step the dialog, save, present.
+
+A channel adapter turns what it received into a :mod:`dialogs` event (after writing any file
+to the evidence store) and calls :meth:`Core.handle`; it gets back :class:`OutText` and
+:class:`OutFile` items to send, already in the user's language and escaped for the channel.
+One user's events are handled strictly one after the other (a lock per user); the
+conversation is saved, in one transaction, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.content import Content
+from bot.evidence_store import EvidenceStore, TooLarge
+from bot.render import Renderer, split_message
+from bot.storage import Storage
+from dialogs import Conversation, Event, Reply, Result, StoredFile, step
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OutText:
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+    """(option id, label) pairs."""
+    case: int | None = None
+
+
+@dataclass(frozen=True)
+class OutFile:
+    name: str
+    data: bytes
+    caption: str | None = None
+
+
+Out = OutText | OutFile
+
+
+class FileGate:
+    """Many writers of evidence files at once, or one remover of unreferenced files.
+
+    A file stored for one user may already exist for another; if it were removed as that
+    other user's orphan before the first user's record is saved, the record would point at
+    nothing. Writers hold the gate from storing the file until their record is saved.
+    """
+
+    def __init__(self) -> None:
+        self._writers = 0
+        self._removing = False
+        self._changed = asyncio.Condition()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._removing)
+            self._writers += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._writers -= 1
+                self._changed.notify_all()
+
+    @asynccontextmanager
+    async def removing(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._removing and self._writers == 0)
+            self._removing = True
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._removing = False
+                self._changed.notify_all()
+
+
+@dataclass
+class Core:
+    content: Content
+    storage: Storage
+    evidence: EvidenceStore
+    clock: Clock = utcnow
+    renderer: Renderer = field(init=False)
+    max_download_bytes: int = 20 * 1024 * 1024
+    _locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict, init=False)
+    _files: FileGate = field(default_factory=FileGate, init=False)
+
+    def __post_init__(self) -> None:
+        self.renderer = Renderer(self.content)
+
+    def lock(self, channel: str, user_id: str) -> asyncio.Lock:
+        """Return the lock that keeps one user's events in order."""
+        return self._locks.setdefault((channel, user_id), asyncio.Lock())
+
+    async def handle(
+        self,
+        channel: str,
+        user_id: str,
+        event: Event,
+        *,
+        update_key: str | None = None,
+        escape: Callable[[str], str] = str,
+    ) -> list[Out]:
+        """Apply one event for one user and return what to send; [] for a repeated update."""
+        async with self.lock(channel, user_id):
+            if update_key and await self.storage.is_processed(channel, update_key):
+                return []
+            async with self._files.writing():
+                result = await self._apply(channel, user_id, event, update_key)
+            return await self._finish(result, escape)
+
+    async def handle_file(
+        self,
+        channel: str,
+        user_id: str,
+        chunks: Callable[[], AsyncIterable[bytes]],
+        file: StoredFile,
+        make_event: Callable[[StoredFile], Event],
+        *,
+        update_key: str | None = None,
+        escape: Callable[[str], str] = str,
+    ) -> list[Out]:
+        """Store a file's bytes, then apply the event made from it (see :meth:`handle`).
+
+        ``file`` carries what the channel knows before download (name, MIME, size, unique
+        id); a file over the download limit is recorded without its bytes.
+        """
+        async with self.lock(channel, user_id):
+            if update_key and await self.storage.is_processed(channel, update_key):
+                return []
+            async with self._files.writing():
+                if file.size is not None and file.size > self.max_download_bytes:
+                    file = file.model_copy(update={"too_large": True, "sha256": None})
+                else:
+                    try:
+                        stored = await self.evidence.put_stream(
+                            chunks(), max_bytes=self.max_download_bytes
+                        )
+                        file = file.model_copy(
+                            update={"sha256": stored.sha256, "size": stored.size}
+                        )
+                    except TooLarge:
+                        file = file.model_copy(update={"too_large": True, "sha256": None})
+                result = await self._apply(channel, user_id, make_event(file), update_key)
+            return await self._finish(result, escape)
+
+    async def _apply(
+        self, channel: str, user_id: str, event: Event, update_key: str | None
+    ) -> tuple[Result, list[str]]:
+        conv = await self.storage.load(channel, user_id)
+        if conv is None:
+            conv = Conversation(channel=channel, user_id=user_id)
+        result = step(conv, event, self.content.index)
+        if result.erase_user:
+            orphans = await self.storage.delete_user(channel, user_id, update_key=update_key)
+        else:
+            orphans = await self.storage.save(result.conversation, update_key=update_key)
+        return result, orphans
+
+    async def _finish(
+        self, applied: tuple[Result, list[str]], escape: Callable[[str], str]
+    ) -> list[Out]:
+        result, orphans = applied
+        if orphans:
+            async with self._files.removing():
+                still_needed = [
+                    sha for sha in orphans if await self.storage.sha256_referenced(sha)
+                ]
+                await self.evidence.remove(sha for sha in orphans if sha not in still_needed)
+        return self.present(result, escape)
+
+    def present(self, result: Result, escape: Callable[[str], str] = str) -> list[Out]:
+        """Turn the dialog's replies into texts and files in the user's language."""
+        out: list[Out] = []
+        for reply in result.replies:
+            out.extend(self._present(reply, result, escape))
+        return out
+
+    def _present(self, reply: Reply, result: Result, escape: Callable[[str], str]) -> list[Out]:
+        lang = result.lang
+        text = self.content.text(reply.key, lang, reply.params, escape)
+        buttons = tuple(
+            (o.id, self.content.text(o.label, lang, o.params, escape)) for o in reply.options
+        )
+        if reply.render is None:
+            return [OutText(text, buttons, reply.case)]
+        case = result.conversation.case(reply.render.case)
+        if case is None:
+            return []
+        document = self.renderer.render(reply.render.template, case, lang, self.clock())
+        out: list[Out] = [OutText(text, buttons, reply.case)]
+        if reply.render.in_chat:
+            out.extend(OutText(escape(chunk)) for chunk in split_message(document))
+        if reply.render.as_file:
+            name = f"case{case.number}-{reply.render.template.replace('_', '-')}-{lang}.txt"
+            out.append(OutFile(name, document.encode("utf-8")))
+        return out

@@ -1,0 +1,274 @@
+"""Documents rendered from the case: complaints, the contacts list, the evidence index.
+
+One Jinja environment, built once, with StrictUndefined (a missing field is an error, not a
+blank) and no autoescaping (the outputs are plain text; the chat adapter escapes them for
+its markup). Templates live in ``content/templates/<lang>/<name>.txt.j2``. User text only
+ever enters as data in the context, masked where it holds sensitive numbers; it is never
+compiled as a template.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+import jinja2
+
+from bot.content import Content
+from bot.jurisdictions import Body, Jurisdiction
+from dialogs.case import Case, EvidenceItem, Finding
+from dialogs.numbers import mask_text
+from dialogs.steps.privacy import findings_for
+
+ROLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "regulator",
+        (
+            "financial_regulator",
+            "industry_association",
+            "local_regulator",
+            "central_bank",
+            "registry",
+            "consumer",
+        ),
+    ),
+    (
+        "reporting",
+        ("data_protection", "report_center", "content_report", "telecom_appeal", "carrier"),
+    ),
+    ("police", ("police_online", "police", "prosecutor")),
+    ("other", ("credit_reference", "court", "support")),
+)
+"""The escalation order of the contacts list after the platform itself."""
+
+BEHAVIOUR_TAGS = {
+    "contacts_messaged": ("contacts_harassed", "calls_sms", "data_misuse"),
+    "employer_contacted": ("contacts_harassed", "data_misuse"),
+    "night_calls": ("calls_sms",),
+    "violence_threats": ("threats",),
+    "extortion": ("extortion", "threats"),
+    "fake_legal": ("fake_legal",),
+    "impersonation": ("fake_legal",),
+    "doctored_photos": ("defamation_online", "threats"),
+    "defamation": ("defamation_online",),
+    "data_published": ("defamation_online", "data_misuse"),
+    "insults": ("calls_sms",),
+}
+
+
+class Renderer:
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(content.directory / "templates"),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(self, template: str, case: Case, lang: str, now: datetime) -> str:
+        """Render a document of the case in the given language."""
+        context = self.context(case, lang, now)
+        return self.env.get_template(f"{lang}/{template}.txt.j2").render(context)
+
+    def context(self, case: Case, lang: str, now: datetime) -> dict[str, Any]:
+        """Build the template context: the case's facts, masked, and its jurisdiction."""
+        jurisdiction = self.content.jurisdictions[case.jurisdiction or "generic"]
+        findings = findings_for(case, jurisdiction.phone_region)
+        safe = _Masker(findings)
+        label = _Labels(self.content, lang)
+        tags = _tags(case)
+        return {
+            "lang": lang,
+            "today": now.date().isoformat(),
+            "case": {"number": case.number, "opened": case.created_at.date().isoformat()},
+            "victim": {
+                "name": _display_name(case.privacy.name, case.privacy.name_mode),
+                "contact": case.privacy.contact,
+            },
+            "platform": {
+                "name": safe(case.platform.name),
+                "operator": safe(case.platform.operator),
+                "complained": case.platform.complained,
+                "when": safe(case.platform.complained_when),
+                "channel": label.option("chan", case.platform.channel),
+                "reference": safe(case.platform.reference),
+                "outcome": label.option("out", case.platform.outcome),
+            },
+            "details": {
+                "story": safe(case.details.story),
+                "story_voice": case.details.story_voice,
+                "since": safe(case.details.since),
+                "contacts_reached": _contacts_reached(label, case.details.contacts_reached),
+                "behaviours": [label.behaviour(b) for b in case.details.behaviours],
+                "collectors": list(case.details.collectors),
+            },
+            "evidence": [_evidence_row(item, label, safe) for item in case.evidence],
+            "jurisdiction": _jurisdiction(jurisdiction, lang),
+            "groups": _groups(jurisdiction, tags, label),
+            "bases": [
+                _basis(b, lang) for b in jurisdiction.bases_for(case.details.behaviours or ())
+            ]
+            or [_basis(b, lang) for b in jurisdiction.legal_bases if not b.behaviours],
+            "threats": "threats" in tags or "extortion" in tags,
+        }
+
+
+class _Masker:
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+
+    def __call__(self, text: str | None) -> str | None:
+        return mask_text(text, self.findings) if text else text
+
+
+class _Labels:
+    def __init__(self, content: Content, lang: str) -> None:
+        self.content = content
+        self.lang = lang
+
+    def text(self, key: str) -> str:
+        return self.content.text(key, self.lang)
+
+    def option(self, group: str, value: str | None) -> str | None:
+        return self.text(f"option.{group}.{value}") if value else None
+
+    def behaviour(self, value: str) -> str:
+        return self.content.text(f"behaviour.{value}", self.lang, {"mark": ""})
+
+
+def _tags(case: Case) -> set[str]:
+    tags = {"always", "licensed", "unlicensed"}
+    for behaviour in case.details.behaviours:
+        tags.update(BEHAVIOUR_TAGS.get(behaviour, ()))
+    if case.details.contacts_reached not in (None, "none"):
+        tags.add("contacts_harassed")
+    return tags
+
+
+def _contacts_reached(label: _Labels, value: str | None) -> str | None:
+    if value is None or value.isdecimal():
+        return value
+    return label.option("cnt", value)
+
+
+def _evidence_row(item: EvidenceItem, label: _Labels, safe: _Masker) -> dict[str, Any]:
+    origin = item.forward
+    return {
+        "number": item.number,
+        "kind": label.text(f"kind.{item.kind.value}"),
+        "received": item.received_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "sha256": item.sha256,
+        "size": item.size,
+        "mime": item.mime,
+        "too_large": item.too_large,
+        "caption": safe(item.caption),
+        "from": (origin.name or origin.username) if origin else None,
+        "sent": origin.date.strftime("%Y-%m-%d %H:%M UTC") if origin and origin.date else None,
+    }
+
+
+def _jurisdiction(jurisdiction: Jurisdiction, lang: str) -> dict[str, Any]:
+    return {
+        "id": jurisdiction.id,
+        "name": jurisdiction.name.get(lang),
+        "checked": jurisdiction.checked.isoformat(),
+        "emergency": list(jurisdiction.emergency),
+        "note": jurisdiction.note.get(lang) if jurisdiction.note else None,
+    }
+
+
+def _groups(jurisdiction: Jurisdiction, tags: set[str], label: _Labels) -> list[dict[str, Any]]:
+    relevant = jurisdiction.bodies_for(tags)
+    groups = []
+    for name, roles in ROLE_GROUPS:
+        bodies = [_body(b, label) for b in relevant if b.role in roles]
+        if bodies:
+            groups.append({"name": name, "bodies": bodies})
+    return groups
+
+
+def _body(body: Body, label: _Labels) -> dict[str, Any]:
+    lang = label.lang
+    return {
+        "name": body.name.get(lang),
+        "native_name": body.native_name,
+        "handles": body.handles.get(lang),
+        "not_handles": body.not_handles.get(lang) if body.not_handles else None,
+        "note": body.note.get(lang) if body.note else None,
+        "deadline_days": body.deadline_days,
+        "deadline_kind": label.text(f"deadline.{body.deadline_kind or 'none'}"),
+        "unknown": [label.text(f"unknown.{u}") for u in body.unknown],
+        "confidence": label.text(f"confidence.{body.confidence}"),
+        "sources": list(body.sources),
+        "channels": [
+            {
+                "kind": label.text(f"channel.{ch.kind}"),
+                "value": ch.value,
+                "note": ch.note.get(lang) if ch.note else None,
+            }
+            for ch in body.channels
+        ],
+    }
+
+
+def _basis(basis: Any, lang: str) -> dict[str, Any]:
+    return {
+        "law": basis.law.get(lang),
+        "article": basis.article.get(lang) if basis.article else None,
+        "summary": basis.summary.get(lang),
+        "note": basis.note.get(lang) if basis.note else None,
+        "confidence": basis.confidence,
+        "sources": list(basis.sources),
+    }
+
+
+def _display_name(name: str | None, mode: str | None) -> str | None:
+    if not name or mode in (None, "none"):
+        return None
+    if mode == "full":
+        return name
+    if any(unicodedata.category(ch) == "Lo" for ch in name):
+        return name[0] + "某"
+    return " ".join(part[0].upper() + "." for part in re.split(r"\s+", name) if part)
+
+
+def split_message(text: str, limit: int = 4000) -> list[str]:
+    """Split a long text into chunks of at most ``limit`` UTF-16 units, at line breaks."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while _units(line) > limit:
+            cut = _cut(line, limit)
+            chunks, current = _flush(chunks, current)
+            chunks.append(line[:cut])
+            line = line[cut:]
+        if _units(current) + _units(line) > limit:
+            chunks, current = _flush(chunks, current)
+        current += line
+    chunks, _ = _flush(chunks, current)
+    return chunks or [""]
+
+
+def _flush(chunks: list[str], current: str) -> tuple[list[str], str]:
+    if current.strip():
+        chunks.append(current.rstrip("\n"))
+    return chunks, ""
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, limit: int) -> int:
+    """Return how many characters of ``line`` fit in ``limit`` UTF-16 units."""
+    units = 0
+    for index, ch in enumerate(line):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(line)

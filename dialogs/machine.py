@@ -95,7 +95,8 @@ def _dispatch(turn: Turn, event: Event) -> None:
 
 
 def _on_command(turn: Turn, event: Command) -> None:
-    turn.conv.pending = None
+    if event.name != "cancel":
+        turn.conv.pending = None
     entry = commands.COMMANDS.get(event.name)
     if entry is None:
         turn.say("common.unknown_command", command=event.name[:32])

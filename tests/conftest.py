@@ -1,0 +1,172 @@
+"""Shared test helpers: a chat client that speaks in user terms to the pure dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dialogs import (
+    Choice,
+    Command,
+    ContentIndex,
+    Conversation,
+    Event,
+    EvidenceKind,
+    EvidenceReceived,
+    ForwardOrigin,
+    Reply,
+    Start,
+    StoredFile,
+    Text,
+    Unsupported,
+    step,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+CONTENT = ContentIndex(
+    languages=("es", "zh-Hans", "en"),
+    jurisdictions=("cn", "mx", "generic"),
+    phone_regions={"cn": "CN", "mx": "MX", "generic": ""},
+)
+
+
+def _clock() -> Iterator[datetime]:
+    moment = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    while True:
+        yield moment
+        moment += timedelta(seconds=7)
+
+
+class Chat:
+    """Drive the dialog as a user would: send text, click buttons, forward evidence."""
+
+    def __init__(self, content: ContentIndex = CONTENT, client_lang: str | None = "en") -> None:
+        self.content = content
+        self.client_lang = client_lang
+        self.conv = Conversation(channel="test", user_id="u1")
+        self.replies: tuple[Reply, ...] = ()
+        self.clock = _clock()
+        self.files = 0
+
+    def event(self, event: Event) -> list[str]:
+        result = step(self.conv, event, self.content)
+        self.conv = result.conversation
+        self.replies = result.replies
+        self.last_result = result
+        return self.keys
+
+    @property
+    def keys(self) -> list[str]:
+        return [r.key for r in self.replies]
+
+    @property
+    def options(self) -> list[str]:
+        return [o.id for r in self.replies for o in r.options]
+
+    @property
+    def state(self) -> str | None:
+        case = self.conv.case()
+        return case.state.value if case else None
+
+    @property
+    def case(self):
+        case = self.conv.case()
+        assert case is not None
+        return case
+
+    def _at(self) -> dict:
+        return {"at": next(self.clock), "client_lang": self.client_lang}
+
+    def send(self, text: str) -> list[str]:
+        if text == "/start" or text.startswith("/start "):
+            return self.event(Start(**self._at(), payload=text[7:] or None))
+        if text.startswith("/"):
+            name, _, args = text[1:].partition(" ")
+            return self.event(Command(**self._at(), name=name, args=args))
+        return self.event(Text(**self._at(), text=text))
+
+    def click(self, option_id: str, case: int | None = None) -> list[str]:
+        assert option_id in self.options or case is not None, (option_id, self.options)
+        number = case if case is not None else (self.conv.active)
+        return self.event(Choice(**self._at(), choice=option_id, case=number))
+
+    def press(self, option_id: str, case: int | None = None) -> list[str]:
+        """Send a button press without checking it is on screen (stale buttons)."""
+        return self.event(Choice(**self._at(), choice=option_id, case=case))
+
+    def forward(self, text: str, sender: str = "催收员") -> list[str]:
+        origin = ForwardOrigin(
+            kind="hidden_user", name=sender, date=datetime(2026, 10, 1, tzinfo=UTC)
+        )
+        return self.event(Text(**self._at(), text=text, forward=origin))
+
+    def attach(
+        self,
+        kind: EvidenceKind = EvidenceKind.SCREENSHOT,
+        *,
+        sha256: str | None = None,
+        size: int = 1000,
+        too_large: bool = False,
+        album: str | None = None,
+        unique_id: str | None = None,
+    ) -> list[str]:
+        self.files += 1
+        digest = sha256 or f"{self.files:064x}"
+        file = StoredFile(
+            sha256=None if too_large else digest,
+            size=size,
+            mime="image/png",
+            unique_id=unique_id or f"u{self.files}",
+            too_large=too_large,
+        )
+        return self.event(EvidenceReceived(**self._at(), kind=kind, file=file, album_id=album))
+
+    def unsupported(self, what: str = "sticker") -> list[str]:
+        return self.event(Unsupported(**self._at(), what=what))
+
+
+def walk_to(chat: Chat, state: str) -> None:
+    """Walk a fresh chat along the happy path until it reaches ``state``."""
+
+    def pick(option_id: str) -> list[str]:
+        return chat.press(option_id, case=chat.conv.active)
+
+    script = [
+        ("language", lambda: chat.send("/start")),
+        ("jurisdiction", lambda: pick("lang:en")),
+        ("evidence", lambda: pick("jur:cn")),
+        ("platform_name", lambda: pick("ev:done")),
+        ("platform_operator", lambda: chat.send("QuickCash")),
+        ("platform_complained", lambda: chat.send("Fast Money Tech Ltd")),
+        ("platform_when", lambda: pick("plat:yes")),
+        ("platform_channel", lambda: chat.send("2026-10-20")),
+        ("platform_reference", lambda: pick("chan:in_app")),
+        ("platform_outcome", lambda: chat.send("T-12345")),
+        ("details_story", lambda: pick("out:no_answer")),
+        ("details_since", lambda: (chat.send("They message my family"), pick("det:story_done"))),
+        ("details_contacts", lambda: chat.send("October 2026")),
+        ("details_behaviours", lambda: pick("cnt:many")),
+        ("details_collectors", lambda: pick("beh:done")),
+        ("privacy_review", lambda: pick("col:done")),
+        ("privacy_name_mode", lambda: pick("prv:ok")),
+        ("privacy_name", lambda: pick("name:full")),
+        ("privacy_contact", lambda: chat.send("Li Wei")),
+        ("privacy_warning", lambda: pick("prv:no_contact")),
+        ("report", lambda: pick("prv:understood")),
+    ]
+    reached_states = [reached for reached, _ in script]
+    start = reached_states.index(chat.state) + 1 if chat.state else 0
+    for reached, action in script[start:]:
+        if chat.state == state:
+            return
+        action()
+        assert chat.state == reached, (chat.state, reached, chat.keys)
+    assert chat.state == state
+
+
+@pytest.fixture
+def chat() -> Chat:
+    return Chat()

@@ -100,6 +100,7 @@ Scope = Literal[
     "contacts_harassed",
     "fake_legal",
     "carrier_unresponsive",
+    "non_financial",
     "emergency",
 ]
 
@@ -135,6 +136,7 @@ Unknown = Literal[
     "article",
     "revised_article",
     "year",
+    "outcome",
     "rule_details",
 ]
 """What the sheet says is not verified: the bot says so instead of giving a value."""

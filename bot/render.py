@@ -41,7 +41,8 @@ ROLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("police", ("police_online", "police", "prosecutor")),
     ("other", ("credit_reference", "court", "support")),
 )
-"""The escalation order of the contacts list after the platform itself."""
+"""The escalation order of the contacts list after the platform itself. "other" also takes
+the bodies that do not fit the case's facts, so that the user sees what each one is for."""
 
 BEHAVIOUR_TAGS = {
     "contacts_messaged": ("contacts_harassed", "calls_sms", "data_misuse"),
@@ -186,9 +187,12 @@ def _groups(jurisdiction: Jurisdiction, tags: set[str], label: _Labels) -> list[
     relevant = jurisdiction.bodies_for(tags)
     groups = []
     for name, roles in ROLE_GROUPS:
-        bodies = [_body(b, label) for b in relevant if b.role in roles]
-        if bodies:
-            groups.append({"name": name, "bodies": bodies})
+        if name == "other":
+            chosen = [b for b in jurisdiction.bodies if b not in relevant or b.role in roles]
+        else:
+            chosen = [b for b in relevant if b.role in roles]
+        if chosen:
+            groups.append({"name": name, "bodies": [_body(b, label) for b in chosen]})
     return groups
 
 

@@ -1,0 +1,163 @@
+"""The console chat, run as a user would: ``python -m bot`` with a script on stdin.
+
+These runs use the real application - SQLite file, evidence files, templates - in a
+temporary data directory, and check what a person would check: the printed complaint, the
+hashes against the files' own SHA-256, and that a killed process resumes where it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+LANG_BUTTON = {"es": "1", "zh-Hans": "2", "en": "3"}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    made = {
+        "shot1.png": b"\x89PNG\r\n\x1a\n" + os.urandom(2048),
+        "shot2.png": b"\x89PNG\r\n\x1a\n" + os.urandom(4096),
+        "call.mp3": b"ID3" + os.urandom(8192),
+    }
+    paths = {}
+    for name, data in made.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        paths[name] = path
+    return paths
+
+
+def run_bot(data_dir: Path, script: str, *args: str, timeout: float = 60) -> str:
+    env = _env(data_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=data_dir,
+        timeout=timeout,
+        check=True,
+    )
+    return done.stdout
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(DATA_DIR=str(data_dir / "data"), PYTHONPATH=str(REPO), LANG="C.UTF-8")
+    return env
+
+
+def full_script(lang: str, files: dict[str, Path]) -> str:
+    return "\n".join(
+        [
+            "/start",
+            LANG_BUTTON[lang],  # language
+            "1",  # China
+            f"/attach {files['shot1.png']} screenshot of the threats",
+            f"/attach {files['shot2.png']}",
+            f"/attach {files['call.mp3']} call recording",
+            "/forward 不还钱就告诉你全家 13912345678",
+            "2",  # I have sent everything
+            "QuickCash",
+            "Quick Cash Tech Co.",
+            "2",  # not complained yet
+            "They sent my photo and debt to my whole address book and called my boss.",
+            "1",  # that's all
+            "2026-09",
+            "4",  # more than 50 contacts
+            "1",  # messaged my contacts
+            "3",  # threats of violence
+            "12",  # done
+            "1",  # these are the collectors'
+            "1",  # done
+            "1",  # continue (privacy review)
+            "1",  # full name
+            "Li Wei",
+            "liwei@example.com",
+            "1",  # I understand
+        ]
+    )
+
+
+@pytest.mark.parametrize("lang", ["es", "zh-Hans", "en"])
+def test_scripted_run_through_all_five_steps(tmp_path, files, lang):
+    out = run_bot(tmp_path, full_script(lang, files), "console")
+    assert "QuickCash" in out
+    assert "They sent my photo and debt" in out
+    for path in files.values():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in out
+    assert "12378" in out
+    assert "中国互联网金融协会" in out and "中国人民银行征信中心" in out
+    assert "https://" in out and "2026-11-28" in out
+    exports = sorted(p.name for p in (tmp_path / "data" / "exports").iterdir())
+    assert f"case1-platform-complaint-{lang}.txt" in exports
+    assert f"case1-regulator-complaint-{lang}.txt" in exports
+    objects = [p for p in (tmp_path / "data" / "evidence" / "objects").rglob("*") if p.is_file()]
+    assert {p.name for p in objects} == {
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in files.values()
+    }
+
+
+def test_without_a_token_python_m_bot_says_so_and_starts_the_console(tmp_path):
+    env = _env(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], input="/start\n", capture_output=True, text=True,
+        env=env, cwd=tmp_path, timeout=60, check=True,
+    )  # fmt: skip
+    assert "TELEGRAM_BOT_TOKEN" in done.stderr
+    assert "1. " in done.stdout  # the welcome lists the five steps
+
+
+def test_kill_9_mid_way_resumes_at_the_same_step_with_the_evidence(tmp_path, files):
+    lines = full_script("en", files).splitlines()[:14]  # up to "since when" answered
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(tmp_path),
+        cwd=tmp_path, text=True,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write("\n".join(lines) + "\n")
+    proc.stdin.flush()
+    database = tmp_path / "data" / "bot.sqlite3"
+    deadline = time.monotonic() + 60
+    state = None
+    while time.monotonic() < deadline:
+        state = _state(database)
+        if state == "details_contacts":
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert state == "details_contacts"
+
+    out = run_bot(tmp_path, "/start\n/status\n", "console")
+    assert "Case #1: step 3 of 5" in out
+    assert "Evidence items: 4" in out
+    assert "How many of your contacts" in out
+    for path in files.values():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        stored = tmp_path / "data" / "evidence" / "objects" / digest[:2] / digest
+        assert stored.read_bytes() == path.read_bytes()
+
+
+def _state(database: Path) -> str | None:
+    if not database.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
+            row = db.execute("SELECT json_extract(data, '$.state') FROM cases").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None

@@ -9,7 +9,7 @@ Schema (TOML file -> models below)::
 
     id, checked (date), phone_region, emergency[], name{}, note{}?   -> Jurisdiction
     [[bodies]]  id, native_name, role, scope[], confidence, sources[],
-                deadline_days?, deadline_kind?, unknown[],
+                deadline_days?, deadline_kind?, deadline_of?, unknown[],
                 name{}, handles{}, not_handles{}?, note{}?          -> Body
     [[bodies.channels]]  kind, value?, confidence, sources[]?, note{}?  -> Channel
     [[legal_bases]]  id, kind, confidence, sources[], behaviours[], unknown[],
@@ -41,6 +41,7 @@ __all__ = [
     "ChannelKind",
     "Confidence",
     "DeadlineKind",
+    "DeadlineOf",
     "Jurisdiction",
     "L10n",
     "LegalBasis",
@@ -126,6 +127,8 @@ Behaviour = Literal[
 
 DeadlineKind = Literal["working", "business", "calendar"]
 
+DeadlineOf = Literal["body", "prior_complaint"]
+
 Unknown = Literal[
     "phone",
     "email",
@@ -204,6 +207,9 @@ class Body(_Model):
     deadline_days: int | None = Field(default=None, gt=0)
     deadline_kind: DeadlineKind | None = None
     """Absent when the sheet gives a number of days without saying which kind."""
+    deadline_of: DeadlineOf = "body"
+    """Who must answer within ``deadline_days``: the body itself, or the party the user must
+    complain to first (the carrier before 12300, the bank before the Banco de España)."""
     unknown: tuple[Unknown, ...] = ()
     channels: tuple[Channel, ...] = ()
 
@@ -222,8 +228,10 @@ class Body(_Model):
 
     @model_validator(mode="after")
     def _deadline(self) -> Body:
-        if self.deadline_kind is not None and self.deadline_days is None:
-            raise ValueError("deadline_kind without deadline_days")
+        if self.deadline_days is None and (
+            self.deadline_kind is not None or self.deadline_of != "body"
+        ):
+            raise ValueError("deadline_kind or deadline_of without deadline_days")
         return self
 
     def relevant(self, tags: Iterable[str]) -> bool:

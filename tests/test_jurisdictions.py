@@ -1,0 +1,486 @@
+"""The jurisdiction files: they load, are complete in three languages, and hold only facts
+from the facts sheet (nothing marked UNVERIFIED there)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from bot.jurisdictions import (
+    Body,
+    Channel,
+    Confidence,
+    Jurisdiction,
+    L10n,
+    LegalBasis,
+    load_jurisdictions,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DIRECTORY = ROOT / "content" / "jurisdictions"
+TOML_FILES = sorted(DIRECTORY.glob("*.toml"))
+SHEET = Path(os.environ.get("REGULATORS_SHEET", "/work/shared/reference/regulators.md"))
+CHECKED = date(2026, 11, 28)
+EXPECTED = ["cn", "mx", "co", "pe", "es", "generic"]
+
+
+@pytest.fixture(scope="module")
+def jurisdictions() -> dict[str, Jurisdiction]:
+    return load_jurisdictions(DIRECTORY)
+
+
+@pytest.fixture(scope="module")
+def sheet() -> str:
+    if not SHEET.is_file():
+        pytest.skip(f"facts sheet not found at {SHEET}")
+    return SHEET.read_text(encoding="utf-8")
+
+
+def walk(obj: Any) -> Iterator[Any]:
+    """Every model, tuple item and value below ``obj``, depth first."""
+    yield obj
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from walk(getattr(obj, name))
+    elif isinstance(obj, tuple | list):
+        for item in obj:
+            yield from walk(item)
+
+
+def strings(obj: Any) -> Iterator[str]:
+    return (x for x in walk(obj) if isinstance(x, str))
+
+
+def entries(j: Jurisdiction) -> Iterator[tuple[str, Body | Channel | LegalBasis]]:
+    for body in j.bodies:
+        yield f"{j.id}/{body.id}", body
+        for n, channel in enumerate(body.channels):
+            yield f"{j.id}/{body.id}/channel{n}", channel
+    for basis in j.legal_bases:
+        yield f"{j.id}/{basis.id}", basis
+
+
+def all_values(j: Jurisdiction) -> set[str]:
+    """Channel values and emergency numbers of a jurisdiction."""
+    values = set(j.emergency)
+    values |= {c.value for b in j.bodies for c in b.channels if c.value}
+    return values
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def test_expected_files_exist() -> None:
+    assert {p.stem for p in TOML_FILES} >= set(EXPECTED)
+
+
+def test_all_files_load_in_order(jurisdictions: dict[str, Jurisdiction]) -> None:
+    assert list(jurisdictions) == EXPECTED
+    for key, j in jurisdictions.items():
+        assert j.id == key
+
+
+@pytest.mark.parametrize("path", TOML_FILES, ids=lambda p: p.stem)
+def test_each_file_loads_alone(path: Path, tmp_path: Path) -> None:
+    (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert list(load_jurisdictions(tmp_path)) == [path.stem]
+
+
+def test_order_of_other_jurisdictions(tmp_path: Path) -> None:
+    source = (DIRECTORY / "generic.toml").read_text(encoding="utf-8")
+    for name in ["generic", "zz", "es", "ab", "cn"]:
+        text = source.replace('id = "generic"', f'id = "{name}"', 1)
+        (tmp_path / f"{name}.toml").write_text(text, encoding="utf-8")
+    assert list(load_jurisdictions(tmp_path)) == ["cn", "es", "ab", "zz", "generic"]
+
+
+def test_id_must_match_file_name(tmp_path: Path) -> None:
+    (tmp_path / "xx.toml").write_bytes((DIRECTORY / "generic.toml").read_bytes())
+    with pytest.raises(ValueError, match="file name"):
+        load_jurisdictions(tmp_path)
+
+
+def test_unknown_keys_are_rejected(tmp_path: Path) -> None:
+    text = (DIRECTORY / "generic.toml").read_text(encoding="utf-8")
+    (tmp_path / "generic.toml").write_text(text + '\nphone = "1"\n', encoding="utf-8")
+    with pytest.raises(ValidationError):
+        load_jurisdictions(tmp_path)
+
+
+def test_models_are_frozen(jurisdictions: dict[str, Jurisdiction]) -> None:
+    with pytest.raises(ValidationError):
+        jurisdictions["cn"].id = "xx"  # type: ignore[misc]
+
+
+# --- L10n ----------------------------------------------------------------------------------
+
+
+def test_l10n_get_and_alias() -> None:
+    text = L10n.model_validate({"en": "a", "es": "b", "zh-Hans": "c"})
+    assert (text.get("en"), text.get("es"), text.get("zh-Hans")) == ("a", "b", "c")
+    assert text.get("zh-hans") == "c"
+    with pytest.raises(ValueError):
+        text.get("fr")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"en": "a", "es": "b"}, {"en": "a", "es": "b", "zh-Hans": " "}, {"en": "", "es": "b"}],
+)
+def test_l10n_requires_three_non_empty_languages(data: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        L10n.model_validate(data)
+
+
+def test_every_localized_string_in_three_languages(
+    jurisdictions: dict[str, Jurisdiction],
+) -> None:
+    count = 0
+    for j in jurisdictions.values():
+        for item in walk(j):
+            if isinstance(item, L10n):
+                count += 1
+                for lang in ("en", "es", "zh-Hans"):
+                    assert item.get(lang).strip(), (j.id, item)
+    assert count > 100
+
+
+def test_chinese_strings_are_chinese(jurisdictions: dict[str, Jurisdiction]) -> None:
+    han = re.compile(r"[\u4e00-\u9fff]")
+    for j in jurisdictions.values():
+        for item in walk(j):
+            if isinstance(item, L10n) and item.en != item.zh_Hans:
+                assert han.search(item.zh_Hans), (j.id, item.zh_Hans)
+
+
+# --- confidence, sources, dates ------------------------------------------------------------
+
+
+def test_checked_date(jurisdictions: dict[str, Jurisdiction]) -> None:
+    for j in jurisdictions.values():
+        assert j.checked == CHECKED
+
+
+def test_confidence_and_sources(jurisdictions: dict[str, Jurisdiction]) -> None:
+    allowed = set(get_args(Confidence))
+    assert allowed == {"seen-official", "seen", "inferred"}
+    for j in jurisdictions.values():
+        for where, entry in entries(j):
+            assert entry.confidence in allowed, where
+            assert entry.sources, where
+            for source in entry.sources:
+                if j.id == "generic":
+                    assert source.startswith("regulators.md"), where
+                else:
+                    assert source.startswith(("http://", "https://", "github.com/LawRefBook/")), (
+                        where,
+                        source,
+                    )
+
+
+def test_generic_is_generic(jurisdictions: dict[str, Jurisdiction]) -> None:
+    generic = jurisdictions["generic"]
+    assert generic.phone_region == ""
+    assert generic.emergency == ()
+    assert generic.legal_bases == ()
+    assert len(generic.bodies) >= 4
+    for body in generic.bodies:
+        assert body.confidence == "inferred"
+        assert body.channels == ()
+    shown = [s for b in generic.bodies for s in strings([b.native_name, b.name, b.handles])]
+    shown += [s for b in generic.bodies for s in strings([b.not_handles, b.note])]
+    shown += list(strings([generic.name, generic.note]))
+    assert not any(re.search(r"\d", s) for s in shown), "no numbers in generic"
+    names = {b.name.en for b in generic.bodies}
+    assert "Your country's financial regulator or central bank" in names
+    assert "Your country's data-protection authority" in names
+
+
+def test_phone_regions(jurisdictions: dict[str, Jurisdiction]) -> None:
+    regions = {k: j.phone_region for k, j in jurisdictions.items()}
+    assert regions == {"cn": "CN", "mx": "MX", "co": "CO", "pe": "PE", "es": "ES", "generic": ""}
+
+
+def test_emergency_numbers(jurisdictions: dict[str, Jurisdiction]) -> None:
+    assert jurisdictions["cn"].emergency == ("110",)
+    assert jurisdictions["mx"].emergency == ("911",)
+    assert set(jurisdictions["es"].emergency) == {"112", "091", "062"}
+    assert jurisdictions["co"].emergency == ()
+    assert jurisdictions["pe"].emergency == ()
+
+
+# --- nothing unverified --------------------------------------------------------------------
+
+
+def test_no_string_says_unverified(jurisdictions: dict[str, Jurisdiction]) -> None:
+    for j in jurisdictions.values():
+        for s in strings(j):
+            assert "unverified" not in s.lower(), (j.id, s)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "400-0136-136",  # NIFA phone, one blog only
+        "0-800-10840",  # SBS phone, not confirmed
+        "cyberpolice.mps.gov.cn",  # MPS site address, not seen
+        "1930",  # India helpline
+        "UNVERIFIED",
+    ],
+)
+@pytest.mark.parametrize("path", TOML_FILES, ids=lambda p: p.stem)
+def test_unverified_values_absent_from_files(path: Path, value: str) -> None:
+    assert value not in path.read_text(encoding="utf-8")
+
+
+def test_unverified_channels_are_listed_as_unknown(
+    jurisdictions: dict[str, Jurisdiction],
+) -> None:
+    cn, mx, co, pe, es = (jurisdictions[k] for k in EXPECTED[:5])
+    assert "phone" in cn.body("nifa").unknown
+    assert not any(c.kind == "phone" for c in cn.body("nifa").channels)
+    assert "phone" in pe.body("sbs").unknown
+    assert pe.body("sbs").channels == ()
+    assert "channel" in pe.body("indecopi").unknown
+    assert "contact" in pe.body("pnp").unknown
+    assert "complaint_form" in mx.body("sabg").unknown
+    assert "channel" in mx.body("profeco").unknown
+    assert "complaint_form" in co.body("sic").unknown
+    assert "phone" in es.body("aepd").unknown
+    assert not any(c.kind == "phone" for c in es.body("aepd").channels)
+    assert "article" in mx.legal_basis("ltosf").unknown
+    assert mx.legal_basis("ltosf").article is None
+    assert "rule_details" in cn.legal_basis("gbt_45251_2025").unknown
+    assert "revised_article" in cn.legal_basis("psapl_42_2012").unknown
+    # The detailed rules claimed for GB/T 45251-2025 were not checked against its text.
+    gbt = cn.legal_basis("gbt_45251_2025")
+    assert gbt.behaviours == ()
+    assert not any(re.search(r"22:00|08:00|\b3\b", s) for s in strings([gbt.summary, gbt.law]))
+    # The "2018 NIFA collection guideline" was not found: no 2018 date for NIFA rules.
+    for basis in cn.legal_bases:
+        assert not any("2018" in s for s in strings([basis.law, basis.summary, basis.note]))
+
+
+def test_unverified_articles_absent(jurisdictions: dict[str, Jurisdiction]) -> None:
+    def articles(key: str) -> set[str]:
+        return {b.article.en for b in jurisdictions[key].legal_bases if b.article}
+
+    # Penal articles the sheet did not check: Mexico 390/282, Colombia 244, Peru 200/151,
+    # Spain 169/171/197.
+    assert not any(re.search(r"\b(390|282)\b", a) for a in articles("mx"))
+    assert not any(re.search(r"\b244\b", a) for a in articles("co"))
+    assert not any(re.search(r"\b(200|151)\b", a) for a in articles("pe"))
+    assert not any(re.search(r"\b(169|171|197)\b", a) for a in articles("es"))
+
+
+# --- facts are copied from the sheet -------------------------------------------------------
+
+
+def test_values_and_sources_appear_in_sheet(
+    jurisdictions: dict[str, Jurisdiction], sheet: str
+) -> None:
+    for j in jurisdictions.values():
+        for value in all_values(j):
+            assert value in sheet, (j.id, value)
+        for where, entry in entries(j):
+            for source in entry.sources:
+                if source.startswith("http"):
+                    assert source in sheet, (where, source)
+                elif source.startswith("github.com/LawRefBook/"):
+                    assert source.rsplit(": ", 1)[1] in sheet, (where, source)
+
+
+# --- China ---------------------------------------------------------------------------------
+
+
+def test_china_bodies(jurisdictions: dict[str, Jurisdiction]) -> None:
+    cn = jurisdictions["cn"]
+    natives = {b.native_name for b in cn.bodies}
+    for name in (
+        "中国互联网金融协会",
+        "中国人民银行征信中心",
+        "国家金融监督管理总局",
+        "中国人民银行",
+        "地方金融管理局",
+        "12321网络不良与垃圾信息举报受理中心",
+        "工信部电信用户申诉受理中心",
+        "中央网信办违法和不良信息举报中心",
+        "公安部网络违法犯罪举报网站",
+        "公安机关",
+        "国家市场监督管理总局",
+        "人民法院",
+    ):
+        assert name in natives, name
+    assert cn.body("carriers").role == "carrier"
+
+
+def test_china_nifa_and_credit_reference_center(jurisdictions: dict[str, Jurisdiction]) -> None:
+    cn = jurisdictions["cn"]
+    nifa = cn.body("nifa")
+    assert nifa.name.en.startswith("National Internet Finance Association of China")
+    assert nifa.role == "industry_association"
+    assert nifa.not_handles is not None
+    assert "https://jubao.nifa.org.cn" in {c.value for c in nifa.channels}
+
+    crc = cn.body("crc")
+    assert crc.name.en.startswith("PBoC Credit Reference Center")
+    assert crc.not_handles is not None
+    assert "harassment" in crc.not_handles.en
+    assert "12363" in crc.not_handles.en  # 12363 is the PBoC's line, not the CRC's
+    assert {c.value for c in crc.channels} == {"www.pbccrc.org.cn", "400-810-8866"}
+    assert crc.scope == ("credit_report",)
+
+
+def test_china_numbers(jurisdictions: dict[str, Jurisdiction]) -> None:
+    cn = jurisdictions["cn"]
+
+    def phones(body_id: str) -> set[str | None]:
+        return {c.value for c in cn.body(body_id).channels if c.kind == "phone"}
+
+    assert phones("nfra") == {"12378"}
+    assert phones("pboc") == {"12363"}
+    assert phones("crc") == {"400-810-8866"}
+    assert "010-12321" in phones("report_12321")
+    assert "12377" in phones("cac_12377")
+    assert "110" in phones("police")
+    assert "12315" in phones("samr_12315")
+    assert phones("miit_12300") == {"010-12300"}
+    assert phones("carriers") == {"10086", "10010", "10000"}
+    values = all_values(cn)
+    assert {"www.12321.cn", "www.12377.cn", "www.cyberpolice.cn", "www.12315.cn"} <= values
+
+
+def test_china_caveats(jurisdictions: dict[str, Jurisdiction]) -> None:
+    cn = jurisdictions["cn"]
+    t12300 = cn.body("miit_12300")
+    assert (t12300.deadline_days, t12300.deadline_of) == (15, "prior_complaint")
+    assert t12300.note is not None and "carrier" in t12300.note.en
+    assert t12300.scope == ("carrier_unresponsive",)
+    nfra = cn.body("nfra")
+    assert (nfra.deadline_days, nfra.deadline_kind, nfra.deadline_of) == (15, "working", "body")
+    assert cn.body("courts").confidence == "inferred"
+
+    psapl = cn.legal_basis("psapl_42_2012")
+    assert psapl.article is not None
+    assert psapl.article.en == "art. 42 (2012 text)"
+    assert "2012" in psapl.article.es and "2012" in psapl.article.zh_Hans
+
+    crim = cn.legal_basis("crim_293_1")
+    assert crim.note is not None and "illegal" in crim.note.en.lower()
+    assert "非法债务" in crim.note.zh_Hans
+
+
+def test_china_legal_bases(jurisdictions: dict[str, Jurisdiction]) -> None:
+    ids = {b.id for b in jurisdictions["cn"].legal_bases}
+    assert {"crim_293_1", "crim_293", "crim_253_1", "crim_246", "crim_274"} <= ids
+    assert {"psapl_42_2012"} <= ids
+    assert {"pipl_10", "pipl_13", "pipl_23", "pipl_65", "pipl_69"} <= ids
+    assert {"civil_1024", "civil_1032", "civil_1033_1", "civil_1034", "civil_1038"} <= ids
+    kinds = {b.id: b.kind for b in jurisdictions["cn"].legal_bases}
+    assert kinds["gbt_45251_2025"] == "standard"
+    assert kinds["nifa_collection_guideline"] == "self_regulation"
+    assert kinds["nifa_letter_2017"] == "self_regulation"
+    assert kinds["cba_collection_guideline"] == "self_regulation"
+
+
+def test_china_helpers(jurisdictions: dict[str, Jurisdiction]) -> None:
+    cn = jurisdictions["cn"]
+    licensed = {b.id for b in cn.bodies_for(["licensed"])}
+    assert {"nfra", "nifa", "local_financial_bureau"} <= licensed
+    assert "crc" not in licensed
+    assert {b.id for b in cn.bodies_for(["credit_report"])} >= {"crc", "pboc"}
+    assert "pipl_13" in {b.id for b in cn.bases_for(["contacts_messaged"])}
+    with pytest.raises(KeyError):
+        cn.body("nope")
+
+
+# --- other jurisdictions -------------------------------------------------------------------
+
+
+def test_mexico(jurisdictions: dict[str, Jurisdiction]) -> None:
+    mx = jurisdictions["mx"]
+    condusef = mx.body("condusef")
+    phones = {c.value for c in condusef.channels if c.kind == "phone"}
+    assert phones == {"55 5340 0999", "800 999 8080"}
+    assert condusef.not_handles is not None
+    assert "unregistered" in condusef.not_handles.en
+    assert "55 5242 5100 ext. 5086" in all_values(mx)
+    assert mx.legal_basis("cpf_284_bis").confidence == "seen-official"
+
+
+def test_spain(jurisdictions: dict[str, Jurisdiction]) -> None:
+    es = jurisdictions["es"]
+    bde = es.body("bde")
+    assert (bde.deadline_days, bde.deadline_kind, bde.deadline_of) == (
+        15,
+        "business",
+        "prior_complaint",
+    )
+    assert "900 54 54 54" in {c.value for c in bde.channels}
+    assert bde.not_handles is not None and "data protection" in bde.not_handles.en
+    police = es.body("policia_nacional")
+    assert police.note is not None and "in person" in police.note.en
+
+
+def test_colombia_and_peru(jurisdictions: dict[str, Jurisdiction]) -> None:
+    co, pe = jurisdictions["co"], jurisdictions["pe"]
+    assert {c.value for c in co.body("gaula").channels} == {"165"}
+    inferred = [c for c in co.body("sfc").channels if c.value == "601 307 8042"]
+    assert inferred and inferred[0].confidence == "inferred"
+    assert "protegetusdatos@minjus.gob.pe" in all_values(pe)
+
+
+# --- model rules ---------------------------------------------------------------------------
+
+
+def test_channel_needs_value_or_note() -> None:
+    with pytest.raises(ValidationError, match="value or a note"):
+        Channel.model_validate({"kind": "web", "confidence": "seen", "sources": ["x"]})
+
+
+def test_channels_inherit_body_sources(jurisdictions: dict[str, Jurisdiction]) -> None:
+    crc = jurisdictions["cn"].body("crc")
+    assert all(c.sources == crc.sources for c in crc.channels)
+    nifa = jurisdictions["cn"].body("nifa")
+    assert nifa.channels[0].sources == ("https://www.qllr.org/peizipingtai/19623.html",)
+
+
+def test_deadline_kind_needs_days() -> None:
+    body = {
+        "id": "x",
+        "native_name": "x",
+        "name": {"en": "x", "es": "x", "zh-Hans": "x"},
+        "handles": {"en": "x", "es": "x", "zh-Hans": "x"},
+        "role": "police",
+        "scope": ["always"],
+        "confidence": "seen",
+        "sources": ["x"],
+        "deadline_kind": "working",
+    }
+    with pytest.raises(ValidationError, match="without deadline_days"):
+        Body.model_validate(body)
+    with pytest.raises(ValidationError, match="without deadline_days"):
+        Body.model_validate({**body, "deadline_kind": None, "deadline_of": "prior_complaint"})
+    assert Body.model_validate({**body, "deadline_days": 15}).deadline_days == 15
+
+
+def test_unknown_values_are_a_closed_list() -> None:
+    with pytest.raises(ValidationError):
+        LegalBasis.model_validate(
+            {
+                "id": "x",
+                "kind": "statute",
+                "confidence": "seen",
+                "sources": ["x"],
+                "law": {"en": "x", "es": "x", "zh-Hans": "x"},
+                "summary": {"en": "x", "es": "x", "zh-Hans": "x"},
+                "unknown": ["UNVERIFIED phone"],
+            }
+        )

@@ -140,6 +140,7 @@ def test_kill_9_mid_way_resumes_at_the_same_step_with_the_evidence(tmp_path, fil
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
+    proc.stdin.close()
     assert state == "details_contacts"
 
     out = run_bot(tmp_path, "/start\n/status\n", "console")

@@ -64,6 +64,7 @@ class Console:
         self.exports = exports
         self.out = out
         self.user_id = user_id
+        self.lang: str | None = None
         self.buttons: tuple[tuple[str, str], ...] = ()
         self.buttons_case: int | None = None
 
@@ -146,6 +147,7 @@ class Console:
     def show(self, items: list[Out]) -> None:
         """Print texts and buttons; write files under the exports directory."""
         for item in items:
+            self.lang = item.lang
             if isinstance(item, OutText):
                 self.out.write(_plain(item.text) + "\n")
                 if item.buttons:
@@ -163,7 +165,7 @@ class Console:
         self.out.flush()
 
     def _text(self, key: str, **params: str) -> str:
-        lang = self.core.content.index.pick_language(client_language())
+        lang = self.lang or self.core.content.index.pick_language(client_language())
         return _plain(self.core.content.text(key, lang, params))
 
     def _write(self, item: OutFile) -> Path:

@@ -31,16 +31,22 @@ def utcnow() -> datetime:
 @dataclass(frozen=True)
 class OutText:
     text: str
+    lang: str
     buttons: tuple[tuple[str, str], ...] = ()
     """(option id, label) pairs."""
     case: int | None = None
+    key: str | None = None
+    """The content key, for adapters that merge replies (album acknowledgements)."""
+    group: str | None = None
+    number: int | None = None
+    """The evidence number an acknowledgement is about."""
 
 
 @dataclass(frozen=True)
 class OutFile:
     name: str
     data: bytes
-    caption: str | None = None
+    lang: str
 
 
 Out = OutText | OutFile
@@ -192,16 +198,21 @@ class Core:
         buttons = tuple(
             (o.id, self.content.text(o.label, lang, o.params, escape)) for o in reply.options
         )
+        number = reply.params.get("number")
+        head = OutText(
+            text, lang, buttons, reply.case, reply.key, reply.group,
+            number if isinstance(number, int) else None,
+        )  # fmt: skip
         if reply.render is None:
-            return [OutText(text, buttons, reply.case)]
+            return [head]
         case = result.conversation.case(reply.render.case)
         if case is None:
             return []
         document = self.renderer.render(reply.render.template, case, lang, self.clock())
-        out: list[Out] = [OutText(text, buttons, reply.case)]
+        out: list[Out] = [head]
         if reply.render.in_chat:
-            out.extend(OutText(escape(chunk)) for chunk in split_message(document))
+            out.extend(OutText(escape(chunk), lang) for chunk in split_message(document))
         if reply.render.as_file:
             name = f"case{case.number}-{reply.render.template.replace('_', '-')}-{lang}.txt"
-            out.append(OutFile(name, document.encode("utf-8")))
+            out.append(OutFile(name, document.encode("utf-8"), lang))
         return out

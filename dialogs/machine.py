@@ -78,7 +78,7 @@ def _dispatch(turn: Turn, event: Event) -> None:
     elif isinstance(event, EvidenceReceived):
         _on_evidence(turn, event)
     elif isinstance(event, Unsupported):
-        turn.say("common.unsupported")
+        turn.say("common.edited" if event.what == "edit" else "common.unsupported")
     elif turn.conv.case() is None:
         if not (isinstance(event, Choice) and commands.on_global_choice(turn, event.choice)):
             commands.open_case(turn)

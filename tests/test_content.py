@@ -62,24 +62,55 @@ def rich_case(jurisdiction: str) -> Case:
         created_at=NOW,
         updated_at=NOW,
         evidence=[
-            EvidenceItem(number=1, kind=EvidenceKind.SCREENSHOT, received_at=NOW, sha256="a" * 64,
-                         size=10, caption="sent to my mother", forward=origin),
+            EvidenceItem(
+                number=1,
+                kind=EvidenceKind.SCREENSHOT,
+                received_at=NOW,
+                sha256="a" * 64,
+                size=10,
+                caption="sent to my mother",
+                forward=origin,
+            ),
             EvidenceItem(number=2, kind=EvidenceKind.VOICE, received_at=NOW, sha256="b" * 64),
-            EvidenceItem(number=3, kind=EvidenceKind.VIDEO, received_at=NOW, sha256=None,
-                         size=30_000_000, too_large=True),
-            EvidenceItem(number=4, kind=EvidenceKind.TEXT, received_at=NOW, sha256="c" * 64,
-                         text="pay or else", forward=origin),
-        ],  # fmt: skip
+            EvidenceItem(
+                number=3,
+                kind=EvidenceKind.VIDEO,
+                received_at=NOW,
+                sha256=None,
+                size=30_000_000,
+                too_large=True,
+            ),
+            EvidenceItem(
+                number=4,
+                kind=EvidenceKind.TEXT,
+                received_at=NOW,
+                sha256="c" * 64,
+                text="pay or else",
+                forward=origin,
+            ),
+        ],
         platform=PlatformInfo(
-            name="QuickCash", operator="QC Ltd", complained=True, complained_when="2026-10-01",
-            channel="in_app", reference="T-1", outcome="refused",
-        ),  # fmt: skip
+            name="QuickCash",
+            operator="QC Ltd",
+            complained=True,
+            complained_when="2026-10-01",
+            channel="in_app",
+            reference="T-1",
+            outcome="refused",
+        ),
         details=Details(
-            story="They told my boss I am a thief.", story_voice=2, since="2026-09",
+            story="They told my boss I am a thief.",
+            story_voice=2,
+            since="2026-09",
             contacts_reached="many",
-            behaviours=["contacts_messaged", "violence_threats", "fake_legal", "employer_contacted"],
+            behaviours=[
+                "contacts_messaged",
+                "violence_threats",
+                "fake_legal",
+                "employer_contacted",
+            ],
             collectors=["+86 139 1234 5678"],
-        ),  # fmt: skip
+        ),
         privacy=Privacy(name_mode="initials", name="Li Wei", contact="liwei@example.com"),
     )
 

@@ -1,0 +1,305 @@
+"""The Telegram adapter: updates in, dialog events through the core, Bot API calls out.
+
+Usage: ``python -m bot`` with ``TELEGRAM_BOT_TOKEN`` set (long polling), or with
+``WEBHOOK_URL`` and ``WEBHOOK_SECRET`` (webhook). Everything is registered in
+:func:`build_application`; the conversation itself lives in :mod:`dialogs`, not in a
+``ConversationHandler``.
+
+One catch-all handler does the work: translate the update, let the core apply it (under the
+chat's lock, saved before answering), then send the replies in order. Replies are HTML with
+every piece of user text escaped; buttons carry small versioned callback data; album
+acknowledgements are merged; a 429 from Telegram delays a reply instead of losing it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import re
+import traceback
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.core import Core, Out, OutFile, OutText
+from bot.evidence_store import TooLarge
+from bot.logs import user_ref
+from bot.settings import Settings
+from bot.telegram.albums import AlbumAcks
+from bot.telegram.ordering import PerChatOrderedProcessor
+from bot.telegram.updates import Incoming, encode_callback, to_event
+
+CHANNEL = "telegram"
+COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "export", "lang",
+            "delete", "cancel")  # fmt: skip
+TELEGRAM_LANGS = {"es": "es", "zh-Hans": "zh", "en": "en"}
+"""Our languages -> the language codes Telegram clients report, for the command menu."""
+IN_FLIGHT = 32
+"""Updates worked on at once, and HTTP connections; moderate, as httpcore's costs grow."""
+_TAGS = re.compile(r"<[^>]+>")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TelegramAdapter:
+    core: Core
+    salt: str = ""
+    albums: AlbumAcks = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.albums = AlbumAcks(self._send_album_ack)
+        self._bot: object | None = None
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Apply one update and send what the dialog answers."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or chat.type != ChatType.PRIVATE:
+            return
+        self._bot = context.bot
+        translated = to_event(update, self.core.clock())
+        if translated is None:
+            return
+        key = f"update:{update.update_id}"
+        query = update.callback_query
+        if query is not None:
+            await query.answer()
+        if isinstance(translated, Incoming):
+            incoming = translated
+
+            def download() -> AsyncIterator[bytes]:
+                return self._download(context, incoming.file_id)
+
+            outs = await self.core.handle_file(
+                CHANNEL, str(user.id), download, incoming.file, incoming.event,
+                update_key=key, escape=html.escape,
+            )  # fmt: skip
+        else:
+            outs = await self.core.handle(
+                CHANNEL, str(user.id), translated, update_key=key, escape=html.escape
+            )
+        pressed = (
+            query.message if query is not None and isinstance(query.message, Message) else None
+        )
+        await self.send(context, chat.id, outs, pressed)
+
+    async def _download(
+        self, context: ContextTypes.DEFAULT_TYPE, file_id: str
+    ) -> AsyncIterator[bytes]:
+        try:
+            file = await context.bot.get_file(file_id)
+        except BadRequest as error:
+            if "too big" in error.message.lower():
+                raise TooLarge(self.core.max_download_bytes) from None
+            raise
+        yield bytes(await file.download_as_bytearray())
+
+    async def send(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        outs: Sequence[Out],
+        pressed: Message | None = None,
+    ) -> None:
+        """Send texts, keyboards and files in order; edit a toggled keyboard in place."""
+        bot = context.bot
+        outs = list(outs)
+        if pressed is not None:
+            outs = await self._settle_pressed(context, pressed, outs)
+        for out in outs:
+            if isinstance(out, OutFile):
+                await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+                await bot.send_document(chat_id, InputFile(out.data, filename=out.name))
+            elif out.group is not None and out.number is not None:
+                duplicate = out.key == "evidence.duplicate"
+                self.albums.add(out.group, chat_id, out.lang, out.number, duplicate)
+            else:
+                await bot.send_message(
+                    chat_id, out.text, parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(out), link_preview_options=NO_PREVIEW,
+                )  # fmt: skip
+
+    async def _settle_pressed(
+        self, context: ContextTypes.DEFAULT_TYPE, pressed: Message, outs: list[Out]
+    ) -> list[Out]:
+        """Edit the pressed message's keyboard when the answer is the same question (a
+        toggle); otherwise take its keyboard away so old buttons are not pressed again."""
+        first = outs[0] if outs else None
+        same = (
+            isinstance(first, OutText)
+            and first.buttons
+            and _plain(first.text) == (pressed.text or "").strip()
+        )
+        markup = keyboard(first) if same and isinstance(first, OutText) else None
+        try:
+            await context.bot.edit_message_reply_markup(
+                chat_id=pressed.chat_id, message_id=pressed.message_id, reply_markup=markup
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message:
+                raise
+        return outs[1:] if same else outs
+
+    async def _send_album_ack(
+        self, chat_id: int, lang: str, saved: list[int], duplicates: list[int]
+    ) -> None:
+        bot = self._bot
+        if bot is None:
+            return
+        texts = []
+        if saved:
+            texts.append(self.core.content.text(
+                "evidence.album_saved", lang, {"count": len(saved), "numbers": _numbers(saved)}
+            ))  # fmt: skip
+        if duplicates:
+            texts.append(self.core.content.text(
+                "evidence.album_duplicates", lang, {"numbers": _numbers(duplicates)}
+            ))  # fmt: skip
+        try:
+            await bot.send_message(chat_id, "\n".join(texts), parse_mode=ParseMode.HTML)  # type: ignore[attr-defined]
+        except Forbidden:
+            log.info("album acknowledgement not delivered: bot blocked")
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the error's type and where it happened (never content); tell the user."""
+        error = context.error
+        frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+        if isinstance(update, Update) and update.effective_user is not None:
+            who = user_ref(CHANNEL, str(update.effective_user.id), self.salt)
+            log.error("update %s for user %s failed: %s\n%s", update.update_id, who,
+                      type(error).__name__, frames)  # fmt: skip
+        else:
+            log.error("error outside an update: %s\n%s", type(error).__name__, frames)
+        if isinstance(error, Forbidden) or not isinstance(update, Update):
+            return
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return
+        lang = self.core.content.index.pick_language(
+            update.effective_user.language_code if update.effective_user else None
+        )
+        try:
+            await context.bot.send_message(chat.id, self.core.content.text("error.generic", lang))
+        except Exception as second:
+            log.error("could not report the error to the user: %s", type(second).__name__)
+
+    async def set_commands(self, application: Application) -> None:
+        """Register the command menu in each language (and Spanish as the default)."""
+        content = self.core.content
+        for lang in content.index.languages:
+            commands = [BotCommand(c, content.text(f"commands.{c}", lang)) for c in COMMANDS]
+            await application.bot.set_my_commands(commands, language_code=TELEGRAM_LANGS[lang])
+            if lang == "es":
+                await application.bot.set_my_commands(commands)
+
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def keyboard(out: OutText | None) -> InlineKeyboardMarkup | None:
+    """Lay out the buttons: short labels two per row, long ones alone."""
+    if out is None or not out.buttons:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for option_id, label in out.buttons:
+        button = InlineKeyboardButton(
+            html.unescape(label), callback_data=encode_callback(out.case, option_id)
+        )
+        short = len(label) <= 12
+        if short and rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= 12:
+            rows[-1].append(button)
+        else:
+            rows.append([button])
+    return InlineKeyboardMarkup(rows)
+
+
+def _plain(text: str) -> str:
+    return html.unescape(_TAGS.sub("", text)).strip()
+
+
+def _numbers(numbers: list[int]) -> str:
+    return ", ".join(f"#{n}" for n in sorted(numbers))
+
+
+def build_application(
+    settings: Settings,
+    adapter: TelegramAdapter,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:
+    """Build the application from settings and register every handler, in one place."""
+    assert settings.telegram_bot_token is not None
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .concurrent_updates(PerChatOrderedProcessor(in_flight=IN_FLIGHT))
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .request(request or HTTPXRequest(connection_pool_size=IN_FLIGHT, read_timeout=30))
+        .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=60))
+        .post_init(adapter.set_commands)
+    )
+    application = builder.build()
+    application.add_handler(TypeHandler(Update, adapter.on_update))
+    application.add_error_handler(adapter.on_error)
+    return application
+
+
+def run_telegram(settings: Settings) -> int:
+    """Run the bot on Telegram until interrupted: webhook if configured, else polling."""
+    import asyncio
+
+    from bot.app import open_core
+
+    async def main() -> None:
+        async with open_core(settings) as core:
+            salt = settings.log_salt.get_secret_value() if settings.log_salt else ""
+            adapter = TelegramAdapter(core, salt=salt)
+            application = build_application(settings, adapter)
+            async with application:
+                await application.start()
+                if settings.webhook_url:
+                    await _start_webhook(application, settings)
+                else:
+                    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)  # type: ignore[union-attr]
+                try:
+                    await asyncio.Event().wait()
+                finally:
+                    await application.updater.stop()  # type: ignore[union-attr]
+                    await adapter.albums.drain()
+                    await application.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0
+
+
+async def _start_webhook(application: Application, settings: Settings) -> None:
+    if settings.webhook_secret is None:
+        raise SystemExit("WEBHOOK_SECRET is required with WEBHOOK_URL (see .env.example)")
+    assert settings.webhook_url is not None
+    await application.updater.start_webhook(  # type: ignore[union-attr]
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=Update.ALL_TYPES,
+    )

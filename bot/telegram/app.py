@@ -19,6 +19,7 @@ import logging
 import re
 import traceback
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -143,7 +144,7 @@ class TelegramAdapter:
         same = (
             isinstance(first, OutText)
             and first.buttons
-            and _plain(first.text) == (pressed.text or "").strip()
+            and _plain(first.text) == _plain(pressed.text or "")
         )
         markup = keyboard(first) if same and isinstance(first, OutText) else None
         try:
@@ -254,7 +255,6 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=5))
         .request(request or HTTPXRequest(connection_pool_size=IN_FLIGHT, read_timeout=30))
         .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=60))
-        .post_init(adapter.set_commands)
     )
     application = builder.build()
     application.add_handler(TypeHandler(Update, adapter.on_update))
@@ -289,6 +289,37 @@ def run_telegram(settings: Settings) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     return 0
+
+
+@asynccontextmanager
+async def running(
+    application: Application,
+    adapter: TelegramAdapter,
+    settings: Settings,
+    *,
+    poll_interval: float = 0.0,
+    poll_timeout: int = 30,
+) -> AsyncIterator[None]:
+    """Start the application (commands menu, then polling or webhook); stop it after."""
+    async with application:
+        await application.start()
+        await adapter.set_commands(application)
+        updater = application.updater
+        assert updater is not None
+        if settings.webhook_url:
+            await _start_webhook(application, settings)
+        else:
+            await updater.start_polling(
+                poll_interval=poll_interval,
+                timeout=poll_timeout,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        try:
+            yield
+        finally:
+            await updater.stop()
+            await adapter.albums.drain()
+            await application.stop()
 
 
 async def _start_webhook(application: Application, settings: Settings) -> None:

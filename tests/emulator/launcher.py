@@ -752,6 +752,30 @@ class Emulator:
         await self._client_post("/sendMessage", body)
         return await self._user_message_id(user_id)
 
+    async def send_media(
+        self,
+        user_id: int,
+        kind: str,
+        data: bytes,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        declared_size: int | None = None,
+        **fields: Any,
+    ) -> int:
+        """The user sends a voice note, audio, video or document (``kind`` is the field).
+
+        ``declared_size`` makes the message claim a larger file than ``data`` (a file over
+        the Bot API's 20 MB download limit, without holding 20 MB in memory).
+        """
+        stored = self._store_file(kind, data, file_name, mime_type)
+        media = self._media_object(kind, stored)
+        if declared_size is not None:
+            media["file_size"] = declared_size
+        body = self._user_message(user_id, **{kind: media}, **fields)
+        await self._client_post("/sendMessage", body)
+        return await self._user_message_id(user_id)
+
     async def _user_message_id(self, user_id: int) -> int:
         entry = await self._last_user_entry(user_id, "message")
         if entry is None:

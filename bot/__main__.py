@@ -8,13 +8,18 @@ Usage:
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
-from bot.app import open_core
-from bot.console import client_language, run_console
-from bot.content import Content
-from bot.logs import setup_logging
-from bot.settings import Settings
+# Durations and retry_after as timedelta (python-telegram-bot's next behaviour), so reading
+# them does not warn. Set before any telegram module reads it.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from bot.app import open_core  # noqa: E402
+from bot.console import client_language, run_console  # noqa: E402
+from bot.content import Content  # noqa: E402
+from bot.logs import setup_logging  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 
 
 async def console(settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,10 @@ from dialogs import (
     Unsupported,
     step,
 )
+
+# python-telegram-bot 22 warns (an error under our warning filter) when a duration or a
+# retry_after is read as a number; this opts in to the timedelta values of its next version.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = ContentIndex(

@@ -15,11 +15,11 @@ import sys
 # them does not warn. Set before any telegram module reads it.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from bot.app import open_core  # noqa: E402
-from bot.console import client_language, run_console  # noqa: E402
-from bot.content import Content  # noqa: E402
-from bot.logs import setup_logging  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.app import open_core
+from bot.console import client_language, run_console
+from bot.content import Content
+from bot.logs import setup_logging
+from bot.settings import Settings
 
 
 async def console(settings: Settings) -> None:

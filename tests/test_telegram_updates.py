@@ -127,7 +127,8 @@ def test_an_edited_message_is_answered_not_recorded():
 def test_a_reaction_needs_no_answer():
     reaction = {"chat": CHAT, "message_id": 7, "date": 1, "user": USER, "old_reaction": [],
                 "new_reaction": [{"type": "emoji", "emoji": "👍"}]}  # fmt: skip
-    assert to_event(Update.de_json({"update_id": 4, "message_reaction": reaction}, None), AT) is None
+    update = Update.de_json({"update_id": 4, "message_reaction": reaction}, None)
+    assert to_event(update, AT) is None
 
 
 def test_callback_data_round_trip_and_stale_data():

@@ -87,6 +87,18 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX processed_updates_processed_at ON processed_updates (processed_at)",
         "CREATE INDEX cases_updated_at ON cases (updated_at)",
     ),
+    # 2 -> 3: an inbox of updates fetched from the channel but not yet applied, so that a
+    # crash between fetching (which confirms them to the channel) and applying loses none.
+    (
+        """CREATE TABLE inbox (
+            channel TEXT NOT NULL,
+            update_key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (channel, update_key)
+        )""",
+    ),
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -284,6 +296,34 @@ class Storage:
                 (channel, update_key),
             )
         return bool(rows)
+
+    async def journal(self, channel: str, entries: Iterable[tuple[str, int, str]]) -> None:
+        """Keep fetched updates (key, order, JSON payload) until they are applied."""
+        now = self._now()
+        rows = [(channel, key, seq, payload, now) for key, seq, payload in entries]
+        async with self._lock, self._transaction():
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO inbox (channel, update_key, seq, payload, received_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    async def unjournal(self, channel: str, update_key: str) -> None:
+        """Drop an update from the inbox once it was applied (or needs no applying)."""
+        async with self._lock, self._transaction():
+            await self._db.execute(
+                "DELETE FROM inbox WHERE channel = ? AND update_key = ?", (channel, update_key)
+            )
+
+    async def pending(self, channel: str) -> list[tuple[str, str]]:
+        """Return the (key, payload) of fetched updates not applied yet, in order."""
+        async with self._lock:
+            rows = await self._fetch(
+                "SELECT update_key, payload FROM inbox WHERE channel = ? AND update_key NOT IN "
+                "(SELECT update_key FROM processed_updates WHERE channel = ?) ORDER BY seq",
+                (channel, channel),
+            )
+        return [(key, payload) for key, payload in rows]
 
     async def forget_processed(self, before: datetime) -> int:
         """Delete the update keys recorded before ``before``; return how many."""

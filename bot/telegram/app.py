@@ -17,6 +17,7 @@ import contextlib
 import html
 import logging
 import re
+import signal
 import traceback
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -42,6 +43,7 @@ from bot.evidence_store import TooLarge
 from bot.logs import user_ref
 from bot.settings import Settings
 from bot.telegram.albums import AlbumAcks
+from bot.telegram.inbox import JournalingQueue, update_key
 from bot.telegram.ordering import PerChatOrderedProcessor
 from bot.telegram.updates import Incoming, encode_callback, to_event
 
@@ -69,6 +71,12 @@ class TelegramAdapter:
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Apply one update and send what the dialog answers."""
+        try:
+            await self._apply(update, context)
+        finally:
+            await self.core.storage.unjournal(CHANNEL, update_key(update.update_id))
+
+    async def _apply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or chat.type != ChatType.PRIVATE:
             return
@@ -76,7 +84,7 @@ class TelegramAdapter:
         translated = to_event(update, self.core.clock())
         if translated is None:
             return
-        key = f"update:{update.update_id}"
+        key = update_key(update.update_id)
         query = update.callback_query
         if query is not None:
             await query.answer()
@@ -243,6 +251,7 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
+    rate_limiter: AIORateLimiter | None = None,
 ) -> Application:
     """Build the application from settings and register every handler, in one place."""
     assert settings.telegram_bot_token is not None
@@ -252,9 +261,10 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .concurrent_updates(PerChatOrderedProcessor(in_flight=IN_FLIGHT))
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
         .request(request or HTTPXRequest(connection_pool_size=IN_FLIGHT, read_timeout=30))
         .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=60))
+        .update_queue(JournalingQueue(adapter.core.storage, CHANNEL))
     )
     application = builder.build()
     application.add_handler(TypeHandler(Update, adapter.on_update))
@@ -273,18 +283,12 @@ def run_telegram(settings: Settings) -> int:
             salt = settings.log_salt.get_secret_value() if settings.log_salt else ""
             adapter = TelegramAdapter(core, salt=salt)
             application = build_application(settings, adapter)
-            async with application:
-                await application.start()
-                if settings.webhook_url:
-                    await _start_webhook(application, settings)
-                else:
-                    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)  # type: ignore[union-attr]
-                try:
-                    await asyncio.Event().wait()
-                finally:
-                    await application.updater.stop()  # type: ignore[union-attr]
-                    await adapter.albums.drain()
-                    await application.stop()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            async with running(application, adapter, settings):
+                await stop.wait()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
@@ -298,10 +302,14 @@ async def running(
     settings: Settings,
     *,
     poll_interval: float = 0.0,
-    poll_timeout: int = 30,
+    poll_timeout: int = 10,
 ) -> AsyncIterator[None]:
     """Start the application (commands menu, then polling or webhook); stop it after."""
     async with application:
+        queue = application.update_queue
+        if isinstance(queue, JournalingQueue):
+            replayed = await queue.replay(application.bot)
+            log.info("updates fetched before the last stop and queued again: %d", replayed)
         await application.start()
         await adapter.set_commands(application)
         updater = application.updater

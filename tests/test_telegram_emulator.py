@@ -22,6 +22,7 @@ from bot.app import open_core
 from bot.core import Core
 from bot.settings import Settings
 from bot.telegram.app import TelegramAdapter, build_application, running
+from tests.botapi.recording_request import RecordingRequest
 from tests.emulator.launcher import Emulator, node_missing_reason
 
 pytestmark = pytest.mark.skipif(
@@ -48,12 +49,16 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
             telegram_file_base_url=emu.bot_file_url,
             data_dir=tmp_path / "data",
         )
+        request, updates = RecordingRequest(connection_pool_size=32), RecordingRequest()
         async with open_core(settings) as core:
             adapter = TelegramAdapter(core)
-            application = build_application(settings, adapter)
+            application = build_application(
+                settings, adapter, request=request, get_updates_request=updates
+            )
             async with running(application, adapter, settings, poll_timeout=1):
                 yield Bot(emu, core, settings)
         assert emu.unhandled_errors == []
+        assert request.violations == [] and updates.violations == []
 
 
 async def press(emu: Emulator, label: str, timeout: float = 10) -> None:

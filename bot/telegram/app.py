@@ -13,6 +13,7 @@ acknowledgements are merged; a 429 from Telegram delays a reply instead of losin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import logging
@@ -22,6 +23,7 @@ import traceback
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import (
@@ -38,6 +40,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.app import open_core
 from bot.core import Core, Out, OutFile, OutText
 from bot.evidence_store import TooLarge
 from bot.logs import user_ref
@@ -52,6 +55,9 @@ COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "export",
             "delete", "cancel")  # fmt: skip
 TELEGRAM_LANGS = {"es": "es", "zh-Hans": "zh", "en": "en"}
 """Our languages -> the language codes Telegram clients report, for the command menu."""
+KEEP_UPDATE_KEYS_DAYS = 7
+SLOW_DOWNLOAD_BYTES = 2 * 1024 * 1024
+"""Files larger than this take long enough to download that the chat shows "typing"."""
 IN_FLIGHT = 32
 """Updates worked on at once, and HTTP connections; moderate, as httpcore's costs grow."""
 _TAGS = re.compile(r"<[^>]+>")
@@ -90,6 +96,8 @@ class TelegramAdapter:
             await query.answer()
         if isinstance(translated, Incoming):
             incoming = translated
+            if (incoming.file.size or 0) > SLOW_DOWNLOAD_BYTES:
+                await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
 
             def download() -> AsyncIterator[bytes]:
                 return self._download(context, incoming.file_id)
@@ -274,9 +282,6 @@ def build_application(
 
 def run_telegram(settings: Settings) -> int:
     """Run the bot on Telegram until interrupted: webhook if configured, else polling."""
-    import asyncio
-
-    from bot.app import open_core
 
     async def main() -> None:
         async with open_core(settings) as core:
@@ -322,12 +327,21 @@ async def running(
                 timeout=poll_timeout,
                 allowed_updates=Update.ALL_TYPES,
             )
+        housekeeping = asyncio.create_task(_housekeeping(adapter.core))
         try:
             yield
         finally:
+            housekeeping.cancel()
             await updater.stop()
             await adapter.albums.drain()
             await application.stop()
+
+
+async def _housekeeping(core: Core, every: float = 3600) -> None:
+    """Forget applied update keys after a week (Telegram redelivers for at most a day)."""
+    while True:
+        await core.storage.forget_processed(core.clock() - timedelta(days=KEEP_UPDATE_KEYS_DAYS))
+        await asyncio.sleep(every)
 
 
 async def _start_webhook(application: Application, settings: Settings) -> None:

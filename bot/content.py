@@ -1,6 +1,7 @@
 """The content of the bot, loaded once: texts per language, jurisdictions, templates.
 
-``content/texts/<lang>.toml`` holds every user-facing sentence; nested tables become dotted
+``content/texts/<lang>.toml`` holds every user-facing sentence (a feature may keep its own
+texts in ``<lang>.<feature>.toml``; a key may be defined only once); nested tables become dotted
 keys (``[evidence] saved`` is ``evidence.saved``). Jurisdiction names are added as
 ``jurisdiction.<id>`` so the dialog can offer them like any other label. Formatting fills
 ``{name}`` parameters; user text passed as a parameter is escaped by the caller's function
@@ -57,12 +58,17 @@ class Content:
         jurisdictions = load_jurisdictions(directory / "jurisdictions")
         texts: dict[str, dict[str, str]] = {}
         for path in sorted((directory / "texts").glob("*.toml")):
+            lang = path.name.split(".")[0]
             with path.open("rb") as fh:
                 table = flatten(tomllib.load(fh))
-            lang = path.stem
+            merged = texts.setdefault(lang, {})
+            clash = sorted(set(merged) & set(table))
+            if clash:
+                raise ValueError(f"{path.name}: keys defined twice for {lang}: {clash}")
+            merged.update(table)
+        for lang, table in texts.items():
             for jid, jurisdiction in jurisdictions.items():
                 table[f"jurisdiction.{jid}"] = jurisdiction.name.get(lang)
-            texts[lang] = table
         return cls(directory=directory, texts=texts, jurisdictions=jurisdictions)
 
     @cached_property

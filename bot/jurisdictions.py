@@ -42,6 +42,7 @@ __all__ = [
     "Confidence",
     "DeadlineKind",
     "DeadlineOf",
+    "Template",
     "Jurisdiction",
     "L10n",
     "LegalBasis",
@@ -126,6 +127,16 @@ Behaviour = Literal[
 ]
 
 DeadlineKind = Literal["working", "business", "calendar"]
+
+Template = Literal[
+    "platform_complaint",
+    "regulator_complaint",
+    "police_statement",
+    "data_protection_complaint",
+    "collection_registry_complaint",
+    "report_center_complaint",
+]
+"""The destination templates in ``content/templates/<lang>/``."""
 
 DeadlineOf = Literal["body", "prior_complaint"]
 
@@ -212,6 +223,9 @@ class Body(_Model):
     complain to first (the carrier before 12300, the bank before the Banco de España)."""
     unknown: tuple[Unknown, ...] = ()
     channels: tuple[Channel, ...] = ()
+    template: Template | None = None
+    """The complaint this body receives, when it wants something other than the default of
+    its role (e.g. REDECO's form asks who collected, by which channel and why)."""
 
     @model_validator(mode="before")
     @classmethod

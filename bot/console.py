@@ -78,9 +78,11 @@ class Console:
             if echo:
                 self.out.write(f"> {line}\n")
             event = await self.event_for(line.strip())
-            if event is None:
-                continue
-            self.show(await self.core.handle(CHANNEL, self.user_id, event))
+            if event is not None:
+                self.show(await self.core.handle(CHANNEL, self.user_id, event))
+            for _, user_id, outs in await self.core.remind(CHANNEL):
+                if user_id == self.user_id:
+                    self.show(outs)
         self.print("console.bye")
 
     async def event_for(self, line: str) -> Event | None:

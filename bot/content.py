@@ -21,6 +21,7 @@ from typing import Any
 from bot.jurisdictions import Jurisdiction, load_jurisdictions
 from dialogs.content import ContentIndex
 from dialogs.replies import Param, Ref
+from dialogs.router import BodyRef
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -69,6 +70,8 @@ class Content:
         for lang, table in texts.items():
             for jid, jurisdiction in jurisdictions.items():
                 table[f"jurisdiction.{jid}"] = jurisdiction.name.get(lang)
+                for body in jurisdiction.bodies:
+                    table[f"body.{jid}.{body.id}"] = body.name.get(lang)
         return cls(directory=directory, texts=texts, jurisdictions=jurisdictions)
 
     @cached_property
@@ -79,7 +82,18 @@ class Content:
             languages=tuple(lang for lang in order if lang in self.texts),
             jurisdictions=tuple(self.jurisdictions),
             phone_regions={jid: j.phone_region for jid, j in self.jurisdictions.items()},
-        )
+            bodies={
+                jid: tuple(
+                    BodyRef(
+                        id=b.id, role=b.role, scope=b.scope, template=b.template,
+                        deadline_days=b.deadline_days, deadline_kind=b.deadline_kind,
+                        deadline_of=b.deadline_of,
+                    )
+                    for b in j.bodies
+                )
+                for jid, j in self.jurisdictions.items()
+            },
+        )  # fmt: skip
 
     def text(
         self,

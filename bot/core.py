@@ -19,7 +19,7 @@ from bot.content import Content
 from bot.evidence_store import EvidenceStore, TooLarge
 from bot.render import Renderer, split_message
 from bot.storage import Storage
-from dialogs import Conversation, Event, Reply, Result, StoredFile, step
+from dialogs import Conversation, Event, Reply, Result, StoredFile, Tick, step
 
 Clock = Callable[[], datetime]
 
@@ -124,6 +124,18 @@ class Core:
             async with self._files.writing():
                 result = await self._apply(channel, user_id, event, update_key)
             return await self._finish(result, escape)
+
+    async def remind(self, channel: str | None = None) -> list[tuple[str, str, list[Out]]]:
+        """Apply a Tick to every user with a follow-up due; return what to send to whom."""
+        now = self.clock()
+        sent: list[tuple[str, str, list[Out]]] = []
+        for due_channel, user_id in await self.storage.due(now):
+            if channel is not None and due_channel != channel:
+                continue
+            outs = await self.handle(due_channel, user_id, Tick(at=now))
+            if outs:
+                sent.append((due_channel, user_id, outs))
+        return sent
 
     async def handle_file(
         self,

@@ -42,12 +42,12 @@ __all__ = [
     "Confidence",
     "DeadlineKind",
     "DeadlineOf",
-    "Template",
     "Jurisdiction",
     "L10n",
     "LegalBasis",
     "Role",
     "Scope",
+    "Template",
     "Unknown",
     "load_jurisdictions",
 ]

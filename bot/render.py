@@ -17,46 +17,11 @@ from typing import Any
 import jinja2
 
 from bot.content import Content
-from bot.jurisdictions import Body, Jurisdiction
+from bot.jurisdictions import Body, Jurisdiction, LegalBasis
 from dialogs.case import Case, EvidenceItem, Finding
 from dialogs.numbers import mask_text
+from dialogs.router import PLATFORM, Destination, case_tags, route
 from dialogs.steps.privacy import findings_for
-
-ROLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "regulator",
-        (
-            "financial_regulator",
-            "industry_association",
-            "local_regulator",
-            "central_bank",
-            "registry",
-            "consumer",
-        ),
-    ),
-    (
-        "reporting",
-        ("data_protection", "report_center", "content_report", "telecom_appeal", "carrier"),
-    ),
-    ("police", ("police_online", "police", "prosecutor")),
-    ("other", ("credit_reference", "court", "support")),
-)
-"""The escalation order of the contacts list after the platform itself. "other" also takes
-the bodies that do not fit the case's facts, so that the user sees what each one is for."""
-
-BEHAVIOUR_TAGS = {
-    "contacts_messaged": ("contacts_harassed", "calls_sms", "data_misuse"),
-    "employer_contacted": ("contacts_harassed", "data_misuse"),
-    "night_calls": ("calls_sms",),
-    "violence_threats": ("threats",),
-    "extortion": ("extortion", "threats"),
-    "fake_legal": ("fake_legal",),
-    "impersonation": ("fake_legal",),
-    "doctored_photos": ("defamation_online", "threats"),
-    "defamation": ("defamation_online",),
-    "data_published": ("defamation_online", "data_misuse"),
-    "insults": ("calls_sms",),
-}
 
 
 class Renderer:
@@ -82,7 +47,8 @@ class Renderer:
         findings = findings_for(case, jurisdiction.phone_region)
         safe = _Masker(findings)
         label = _Labels(self.content, lang)
-        tags = _tags(case)
+        destinations = route(case, self.content.index.bodies.get(jurisdiction.id, ()))
+        tags = case_tags(case)
         return {
             "lang": lang,
             "today": now.date().isoformat(),
@@ -109,13 +75,19 @@ class Renderer:
                 "collectors": list(case.details.collectors),
             },
             "evidence": [_evidence_row(item, label, safe) for item in case.evidence],
+            "timeline": _timeline(case, label, safe),
+            "channels": list(
+                dict.fromkeys(label.text(f"kind.{i.kind.value}") for i in case.evidence)
+            ),
             "jurisdiction": _jurisdiction(jurisdiction, lang),
-            "groups": _groups(jurisdiction, tags, label),
-            "bases": [
-                _basis(b, lang) for b in jurisdiction.bases_for(case.details.behaviours or ())
-            ]
-            or [_basis(b, lang) for b in jurisdiction.legal_bases if not b.behaviours],
-            "threats": "threats" in tags or "extortion" in tags,
+            "destinations": _destinations(destinations, jurisdiction, label),
+            "others": [
+                _body(b, label)
+                for b in jurisdiction.bodies
+                if b.role != "platform" and b.id not in {d.body for d in destinations}
+            ],
+            "bases": [_basis(b, lang) for b in cited_bases(jurisdiction, case)],
+            "threats": bool(tags & {"threats", "extortion", "emergency"}),
         }
 
 
@@ -142,15 +114,6 @@ class _Labels:
         return self.content.text(f"behaviour.{value}", self.lang, {"mark": ""})
 
 
-def _tags(case: Case) -> set[str]:
-    tags = {"always", "licensed", "unlicensed"}
-    for behaviour in case.details.behaviours:
-        tags.update(BEHAVIOUR_TAGS.get(behaviour, ()))
-    if case.details.contacts_reached not in (None, "none"):
-        tags.add("contacts_harassed")
-    return tags
-
-
 def _contacts_reached(label: _Labels, value: str | None) -> str | None:
     if value is None or value.isdecimal():
         return value
@@ -173,6 +136,20 @@ def _evidence_row(item: EvidenceItem, label: _Labels, safe: _Masker) -> dict[str
     }
 
 
+def _timeline(case: Case, label: _Labels, safe: _Masker) -> list[dict[str, Any]]:
+    """Return the evidence in the order things happened (original send date if forwarded)."""
+
+    def when(item: EvidenceItem) -> datetime:
+        return item.forward.date if item.forward and item.forward.date else item.received_at
+
+    rows = []
+    for item in sorted(case.evidence, key=lambda i: (when(i), i.number)):
+        row = _evidence_row(item, label, safe)
+        row["when"] = when(item).strftime("%Y-%m-%d %H:%M UTC")
+        rows.append(row)
+    return rows
+
+
 def _jurisdiction(jurisdiction: Jurisdiction, lang: str) -> dict[str, Any]:
     return {
         "id": jurisdiction.id,
@@ -183,17 +160,35 @@ def _jurisdiction(jurisdiction: Jurisdiction, lang: str) -> dict[str, Any]:
     }
 
 
-def _groups(jurisdiction: Jurisdiction, tags: set[str], label: _Labels) -> list[dict[str, Any]]:
-    relevant = jurisdiction.bodies_for(tags)
-    groups = []
-    for name, roles in ROLE_GROUPS:
-        if name == "other":
-            chosen = [b for b in jurisdiction.bodies if b not in relevant or b.role in roles]
-        else:
-            chosen = [b for b in relevant if b.role in roles]
-        if chosen:
-            groups.append({"name": name, "bodies": [_body(b, label) for b in chosen]})
-    return groups
+def _destinations(
+    destinations: list[Destination], jurisdiction: Jurisdiction, label: _Labels
+) -> list[dict[str, Any]]:
+    rows = []
+    for number, destination in enumerate(destinations, 1):
+        body = (
+            None
+            if destination.body == PLATFORM
+            else _body(jurisdiction.body(destination.body), label)
+        )
+        rows.append({
+            "number": number,
+            "platform": body is None,
+            "body": body,
+            "reason": label.text(f"reason.{destination.reason}"),
+            "template": destination.template,
+            "deadline": _deadline(destination, label),
+        })  # fmt: skip
+    return rows
+
+
+def _deadline(destination: Destination, label: _Labels) -> str | None:
+    if destination.deadline_days is None:
+        return None
+    key = "deadline_prior" if destination.deadline_of == "prior_complaint" else "deadline"
+    kind = label.text(f"deadline.{destination.deadline_kind or 'none'}")
+    return label.content.text(
+        f"destination.{key}", label.lang, {"days": destination.deadline_days, "kind": kind}
+    )
 
 
 def _body(body: Body, label: _Labels) -> dict[str, Any]:
@@ -220,7 +215,14 @@ def _body(body: Body, label: _Labels) -> dict[str, Any]:
     }
 
 
-def _basis(basis: Any, lang: str) -> dict[str, Any]:
+def cited_bases(jurisdiction: Jurisdiction, case: Case) -> tuple[LegalBasis, ...]:
+    """Return the legal bases a complaint cites: those that address the reported behaviours,
+    or, when none was reported, the background law of the jurisdiction."""
+    cited = jurisdiction.bases_for(case.details.behaviours)
+    return cited or tuple(b for b in jurisdiction.legal_bases if not b.behaviours)
+
+
+def _basis(basis: LegalBasis, lang: str) -> dict[str, Any]:
     return {
         "law": basis.law.get(lang),
         "article": basis.article.get(lang) if basis.article else None,

@@ -99,6 +99,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (channel, update_key)
         )""",
     ),
+    # 3 -> 4: follow-up reminders, found without reading every case.
+    (
+        "ALTER TABLE cases ADD COLUMN next_due TEXT",
+        "CREATE INDEX cases_next_due ON cases (next_due)",
+    ),
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -154,6 +159,12 @@ def _utc_text(moment: datetime) -> str:
     if moment.utcoffset() is None:
         raise ValueError("storage needs timezone-aware datetimes")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _next_due(case: Case) -> str | None:
+    """Return when the case's next follow-up reminder is due, if any."""
+    due = [sent.due_at for sent in case.sent if not sent.reminded]
+    return _utc_text(min(due)) if due else None
 
 
 def _evidence_row(case_id: int, item: EvidenceItem) -> tuple[Any, ...]:
@@ -325,6 +336,16 @@ class Storage:
             )
         return [(key, payload) for key, payload in rows]
 
+    async def due(self, now: datetime) -> list[tuple[str, str]]:
+        """Return the (channel, user) pairs with a follow-up reminder due at ``now``."""
+        async with self._lock:
+            rows = await self._fetch(
+                "SELECT DISTINCT channel, user_id FROM cases "
+                "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY channel, user_id",
+                (_utc_text(now),),
+            )
+        return [(channel, user_id) for channel, user_id in rows]
+
     async def forget_processed(self, before: datetime) -> int:
         """Delete the update keys recorded before ``before``; return how many."""
         async with self._lock, self._transaction():
@@ -404,10 +425,11 @@ class Storage:
 
     async def _upsert_case(self, conv: Conversation, case: Case) -> int:
         rows = await self._fetch(
-            "INSERT INTO cases (channel, user_id, number, data, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO cases (channel, user_id, number, data, created_at, updated_at, next_due) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (channel, user_id, number) DO UPDATE SET data = excluded.data, "
-            "created_at = excluded.created_at, updated_at = excluded.updated_at "
+            "created_at = excluded.created_at, updated_at = excluded.updated_at, "
+            "next_due = excluded.next_due "
             "RETURNING id",
             (
                 conv.channel,
@@ -416,6 +438,7 @@ class Storage:
                 case.model_dump_json(exclude={"evidence"}),
                 _utc_text(case.created_at),
                 _utc_text(case.updated_at),
+                _next_due(case),
             ),
         )
         return int(rows[0][0])

@@ -16,6 +16,7 @@ from dialogs.events import (
     Start,
     StoredFile,
     Text,
+    Tick,
     Unsupported,
 )
 from dialogs.machine import Result, step
@@ -42,6 +43,7 @@ __all__ = [
     "Step",
     "StoredFile",
     "Text",
+    "Tick",
     "Unsupported",
     "step",
 ]

@@ -34,6 +34,7 @@ class State(StrEnum):
     EVIDENCE = "evidence"
     PLATFORM_NAME = "platform_name"
     PLATFORM_OPERATOR = "platform_operator"
+    PLATFORM_LICENSED = "platform_licensed"
     PLATFORM_COMPLAINED = "platform_complained"
     PLATFORM_WHEN = "platform_when"
     PLATFORM_CHANNEL = "platform_channel"
@@ -77,6 +78,8 @@ class EvidenceItem(_Model):
 class PlatformInfo(_Model):
     name: str | None = None
     operator: str | None = None
+    licensed: str | None = None
+    """"licensed", "unlicensed" or "unknown": whether a regulator can act on the lender."""
     complained: bool | None = None
     complained_when: str | None = None
     channel: str | None = None
@@ -97,6 +100,8 @@ class Details(_Model):
     collectors: list[str] = Field(default_factory=list)
     """Phone numbers, names and accounts the user confirmed as the collectors'."""
     collector_candidates: list[str] = Field(default_factory=list)
+    danger: bool = False
+    """The user said they are in danger now: emergency numbers come first."""
 
 
 class Finding(_Model):
@@ -117,6 +122,19 @@ class Privacy(_Model):
     warned: bool = False
 
 
+class Sent(_Model):
+    """A complaint the user says they sent, and its follow-up."""
+
+    destination: str
+    """A body id of the case's jurisdiction, or "platform"."""
+    sent_at: datetime
+    reference: str | None = None
+    due_at: datetime
+    """When to ask whether it was answered: the destination's period, or a default."""
+    reminded: bool = False
+    answered: bool | None = None
+
+
 class Report(_Model):
     generated_at: datetime | None = None
     remind_at: datetime | None = None
@@ -134,6 +152,7 @@ class Case(_Model):
     details: Details = Field(default_factory=Details)
     privacy: Privacy = Field(default_factory=Privacy)
     report: Report = Field(default_factory=Report)
+    sent: list[Sent] = Field(default_factory=list)
     history: list[State] = Field(default_factory=list)
     """The questions answered so far, for /back."""
     skipped: list[State] = Field(default_factory=list)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dialogs import followup
 from dialogs.case import Case, Pending, State, Step
 from dialogs.replies import Ref
 from dialogs.screens import SCREENS, go, reask
@@ -59,6 +60,7 @@ def status(turn: Turn) -> None:
         evidence=len(case.evidence),
         skipped=len(case.skipped),
     )
+    followup.status_lines(turn)
     reask(turn)
 
 
@@ -148,6 +150,7 @@ COMMANDS: dict[str, tuple[Callable[[Turn], None], bool]] = {
     "cancel": (cancel, False),
     "delete": (delete, False),
     "export": (export, True),
+    "sent": (followup.ask_destination, True),
 }
 
 
@@ -169,6 +172,10 @@ def on_global_choice(turn: Turn, choice: str) -> bool:
         return True
     if kind == "case":
         return _on_case_choice(turn, value)
+    if kind == "fu":
+        return followup.on_answer(turn, value)
+    if kind == "sent" and turn.conv.case() is not None and value != "noref":
+        return followup.on_destination(turn, value)
     return False
 
 
@@ -185,10 +192,19 @@ def _on_case_choice(turn: Turn, value: str) -> bool:
     return True
 
 
-def on_pending(turn: Turn, choice: str | None) -> None:
-    """Answer the pending confirmation; anything else repeats the question."""
+def on_pending(turn: Turn, choice: str | None, text: str | None = None) -> None:
+    """Answer the pending question; anything else repeats it."""
     pending = turn.conv.pending
     assert pending is not None
+    if pending.kind == "sent_reference":
+        if choice is not None and choice != "sent:noref":
+            turn.conv.pending = None
+            if not on_global_choice(turn, choice):
+                turn.say("common.stale_button")
+                reask(turn)
+            return
+        followup.on_reference(turn, text)
+        return
     if pending.kind == "delete" and choice in ("del:case", "del:all"):
         target = choice.removeprefix("del:")
         if target == "case" and turn.conv.case() is None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialogs.router import BodyRef
+
 DEFAULT_LANG = "es"
 """Spanish, the language of the source procedure, when the client gives none we know."""
 
@@ -19,6 +21,8 @@ class ContentIndex(BaseModel):
     jurisdictions: tuple[str, ...] = ("cn", "generic")
     phone_regions: dict[str, str] = Field(default_factory=dict)
     """Jurisdiction id -> region code used to read phone numbers written without a prefix."""
+    bodies: dict[str, tuple[BodyRef, ...]] = Field(default_factory=dict)
+    """Jurisdiction id -> its bodies, as the router needs them."""
     reminder_days: int = 15
     """Default days before the follow-up reminder."""
 

@@ -106,7 +106,13 @@ class Unsupported(_Event):
     """What arrived: "sticker", "poll", "location"... for the reply only."""
 
 
+class Tick(_Event):
+    """Time passed: the adapter's clock, for reminders that are due."""
+
+    type: Literal["tick"] = "tick"
+
+
 Event = Annotated[
-    Start | Command | Text | Choice | EvidenceReceived | Unsupported,
+    Start | Command | Text | Choice | EvidenceReceived | Unsupported | Tick,
     Field(discriminator="type"),
 ]

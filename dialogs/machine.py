@@ -10,7 +10,9 @@ Rules, applied in this order to every event:
    one of the buttons valid everywhere (language, cases, help); else it is stale.
 5. Forwarded text is evidence; typed text is the answer to the current question.
 6. Anything else (stickers, locations...) gets a kind reply.
-Every event gets at least one reply, and nothing here raises on user input.
+7. A Tick (time passing) asks about the follow-up reminders that are due, and is otherwise
+   silent.
+Every user event gets at least one reply, and nothing here raises on user input.
 
 Pure: no I/O; the caller saves the conversation and sends the replies.
 """
@@ -21,7 +23,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from dialogs import commands
+from dialogs import commands, followup
 from dialogs.case import Conversation
 from dialogs.content import ContentIndex
 from dialogs.events import (
@@ -32,6 +34,7 @@ from dialogs.events import (
     EvidenceReceived,
     Start,
     Text,
+    Tick,
     Unsupported,
 )
 from dialogs.replies import Reply
@@ -73,8 +76,15 @@ def _dispatch(turn: Turn, event: Event) -> None:
         commands.start(turn, event.payload)
     elif isinstance(event, Command):
         _on_command(turn, event)
+    elif isinstance(event, Tick):
+        followup.on_tick(turn)
+        return  # time passing needs no answer unless a reminder is due
     elif turn.conv.pending is not None and not isinstance(event, EvidenceReceived):
-        commands.on_pending(turn, event.choice if isinstance(event, Choice) else None)
+        commands.on_pending(
+            turn,
+            event.choice if isinstance(event, Choice) else None,
+            event.text if isinstance(event, Text) and event.forward is None else None,
+        )
     elif isinstance(event, EvidenceReceived):
         _on_evidence(turn, event)
     elif isinstance(event, Unsupported):

@@ -63,8 +63,12 @@ SCREENS: dict[State, Screen] = {
     ),
     S.PLATFORM_OPERATOR: Screen(
         Step.PLATFORM, platform.ask_operator, "plat",
-        next=(S.PLATFORM_COMPLAINED,), text=platform.on_operator_text,
-        choice=platform.on_operator_choice, skip=S.PLATFORM_COMPLAINED,
+        next=(S.PLATFORM_LICENSED,), text=platform.on_operator_text,
+        choice=platform.on_operator_choice, skip=S.PLATFORM_LICENSED,
+    ),
+    S.PLATFORM_LICENSED: Screen(
+        Step.PLATFORM, platform.ask_licensed, "lic",
+        next=(S.PLATFORM_COMPLAINED,), choice=platform.on_licensed, skip=S.PLATFORM_COMPLAINED,
     ),
     S.PLATFORM_COMPLAINED: Screen(
         Step.PLATFORM, platform.ask_complained, "plat",

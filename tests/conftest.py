@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.content import Content
 from dialogs import (
     Choice,
     Command,
@@ -35,6 +36,7 @@ CONTENT = ContentIndex(
     languages=("es", "zh-Hans", "en"),
     jurisdictions=("cn", "mx", "generic"),
     phone_regions={"cn": "CN", "mx": "MX", "generic": ""},
+    bodies={j: Content.load().index.bodies[j] for j in ("cn", "mx", "generic")},
 )
 
 
@@ -145,7 +147,8 @@ def walk_to(chat: Chat, state: str) -> None:
         ("evidence", lambda: pick("jur:cn")),
         ("platform_name", lambda: pick("ev:done")),
         ("platform_operator", lambda: chat.send("QuickCash")),
-        ("platform_complained", lambda: chat.send("Fast Money Tech Ltd")),
+        ("platform_licensed", lambda: chat.send("Fast Money Tech Ltd")),
+        ("platform_complained", lambda: pick("lic:licensed")),
         ("platform_when", lambda: pick("plat:yes")),
         ("platform_channel", lambda: chat.send("2026-10-20")),
         ("platform_reference", lambda: pick("chan:in_app")),

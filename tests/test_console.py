@@ -72,6 +72,7 @@ def full_script(lang: str, files: dict[str, Path]) -> str:
             "2",  # I have sent everything
             "QuickCash",
             "Quick Cash Tech Co.",
+            "1",  # licensed
             "2",  # not complained yet
             "They sent my photo and debt to my whole address book and called my boss.",
             "1",  # that's all
@@ -121,7 +122,7 @@ def test_without_a_token_python_m_bot_says_so_and_starts_the_console(tmp_path):
 
 
 def test_kill_9_mid_way_resumes_at_the_same_step_with_the_evidence(tmp_path, files):
-    lines = full_script("en", files).splitlines()[:14]  # up to "since when" answered
+    lines = full_script("en", files).splitlines()[:15]  # up to "since when" answered
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(tmp_path),

@@ -250,12 +250,13 @@ def test_the_warning_cannot_be_skipped(chat):
 def test_the_report_delivers_complaints_contacts_and_files(chat):
     walk_to(chat, "report")
     renders = [r.render for r in chat.replies if r.render]
+    # licensed lender in China, contacts messaged: the platform, then the regulators
     assert [r.template for r in renders] == [
+        "contacts",
         "platform_complaint",
         "regulator_complaint",
-        "contacts",
     ]
-    assert [r.as_file for r in renders] == [True, True, False]
+    assert [r.as_file for r in renders] == [False, True, True]
     assert chat.case.done_steps == [
         Step.ONBOARDING,
         Step.EVIDENCE,
@@ -267,7 +268,8 @@ def test_the_report_delivers_complaints_contacts_and_files(chat):
 
 def test_the_report_menu_shows_documents_again_and_sets_a_reminder(chat):
     walk_to(chat, "report")
-    chat.click("rep:regulator")
+    assert "rep:doc:contact_complaint" in chat.options
+    chat.click("rep:doc:regulator_complaint")
     assert chat.replies[0].render.template == "regulator_complaint"
     chat.click("rep:remind")
     assert chat.keys[0] == "report.reminder_set"
@@ -303,9 +305,9 @@ def test_status_reports_step_and_evidence(chat):
 def test_back_returns_to_the_previous_question(chat):
     walk_to(chat, "platform_complained")
     chat.send("/back")
-    assert chat.state == "platform_operator"
+    assert chat.state == "platform_licensed"
     chat.send("/back")
-    assert chat.state == "platform_name"
+    assert chat.state == "platform_operator"
 
 
 def test_back_at_the_first_question(chat):

@@ -116,6 +116,8 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
     await emu.send_text(USER, "QuickCash")
     await reply_containing(emu, "company that runs the app")
     await press(emu, "I don't know")
+    await reply_containing(emu, "Is the lender a licensed company")
+    await press(emu, "No licence")
     await press(emu, "Not yet")
     await reply_containing(emu, "Tell me in your own words")
     await emu.send_text(USER, "They sent my photo to my whole address book & called my boss.")

@@ -27,6 +27,7 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -51,11 +52,12 @@ from bot.telegram.ordering import PerChatOrderedProcessor
 from bot.telegram.updates import Incoming, encode_callback, to_event
 
 CHANNEL = "telegram"
-COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "export", "lang",
-            "delete", "cancel")  # fmt: skip
+COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "sent", "export",
+            "lang", "delete", "cancel")  # fmt: skip
 TELEGRAM_LANGS = {"es": "es", "zh-Hans": "zh", "en": "en"}
 """Our languages -> the language codes Telegram clients report, for the command menu."""
 KEEP_UPDATE_KEYS_DAYS = 7
+REMINDER_POLL_SECONDS = 60
 SLOW_DOWNLOAD_BYTES = 2 * 1024 * 1024
 """Files larger than this take long enough to download that the chat shows "typing"."""
 IN_FLIGHT = 32
@@ -113,7 +115,7 @@ class TelegramAdapter:
         pressed = (
             query.message if query is not None and isinstance(query.message, Message) else None
         )
-        await self.send(context, chat.id, outs, pressed)
+        await self.send(context.bot, chat.id, outs, pressed)
 
     async def _download(
         self, context: ContextTypes.DEFAULT_TYPE, file_id: str
@@ -127,17 +129,12 @@ class TelegramAdapter:
         yield bytes(await file.download_as_bytearray())
 
     async def send(
-        self,
-        context: ContextTypes.DEFAULT_TYPE,
-        chat_id: int,
-        outs: Sequence[Out],
-        pressed: Message | None = None,
+        self, bot: Bot, chat_id: int, outs: Sequence[Out], pressed: Message | None = None
     ) -> None:
         """Send texts, keyboards and files in order; edit a toggled keyboard in place."""
-        bot = context.bot
         outs = list(outs)
         if pressed is not None:
-            outs = await self._settle_pressed(context, pressed, outs)
+            outs = await self._settle_pressed(bot, pressed, outs)
         for out in outs:
             if isinstance(out, OutFile):
                 await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
@@ -151,9 +148,7 @@ class TelegramAdapter:
                     reply_markup=keyboard(out), link_preview_options=NO_PREVIEW,
                 )  # fmt: skip
 
-    async def _settle_pressed(
-        self, context: ContextTypes.DEFAULT_TYPE, pressed: Message, outs: list[Out]
-    ) -> list[Out]:
+    async def _settle_pressed(self, bot: Bot, pressed: Message, outs: list[Out]) -> list[Out]:
         """Edit the pressed message's keyboard when the answer is the same question (a
         toggle); otherwise take its keyboard away so old buttons are not pressed again."""
         first = outs[0] if outs else None
@@ -164,7 +159,7 @@ class TelegramAdapter:
         )
         markup = keyboard(first) if same and isinstance(first, OutText) else None
         try:
-            await context.bot.edit_message_reply_markup(
+            await bot.edit_message_reply_markup(
                 chat_id=pressed.chat_id, message_id=pressed.message_id, reply_markup=markup
             )
         except BadRequest as error:
@@ -327,7 +322,7 @@ async def running(
                 timeout=poll_timeout,
                 allowed_updates=Update.ALL_TYPES,
             )
-        housekeeping = asyncio.create_task(_housekeeping(adapter.core))
+        housekeeping = asyncio.create_task(_housekeeping(application, adapter))
         try:
             yield
         finally:
@@ -337,11 +332,23 @@ async def running(
             await application.stop()
 
 
-async def _housekeeping(core: Core, every: float = 3600) -> None:
-    """Forget applied update keys after a week (Telegram redelivers for at most a day)."""
+async def _housekeeping(application: Application, adapter: TelegramAdapter) -> None:
+    """Send the follow-up reminders that are due (every minute); forget applied update keys
+    after a week (Telegram redelivers for at most a day)."""
+    core = adapter.core
+    last_prune = None
     while True:
-        await core.storage.forget_processed(core.clock() - timedelta(days=KEEP_UPDATE_KEYS_DAYS))
-        await asyncio.sleep(every)
+        try:
+            for _, user_id, outs in await core.remind(CHANNEL):
+                await adapter.send(application.bot, int(user_id), outs)
+            if last_prune is None or core.clock() - last_prune > timedelta(hours=1):
+                last_prune = core.clock()
+                await core.storage.forget_processed(
+                    last_prune - timedelta(days=KEEP_UPDATE_KEYS_DAYS)
+                )
+        except Exception as error:
+            log.error("housekeeping failed: %s", type(error).__name__)
+        await asyncio.sleep(REMINDER_POLL_SECONDS)
 
 
 async def _start_webhook(application: Application, settings: Settings) -> None:

@@ -25,6 +25,7 @@ BEHAVIOURS = (
     "night_calls",
     "data_published",
     "extortion",
+    "credit_report",
 )
 MAX_COLLECTORS = 30
 

@@ -1,6 +1,7 @@
 """Step 2, the platform: which app or company, and whether its own channel was tried.
 
-Questions: name, operator company, already complained? If yes: when, how, reference number,
+Questions: name, operator company, licensed or not (a regulator can act only on licensed
+lenders), already complained? If yes: when, how, reference number,
 outcome. If not: how to find the platform's channel, then on to the details.
 """
 
@@ -11,6 +12,7 @@ from dialogs.events import Text
 from dialogs.steps._answers import short_answer
 from dialogs.turn import Turn, option
 
+LICENCE = ("licensed", "unlicensed", "unknown")
 CHANNELS = ("in_app", "phone", "email", "other")
 OUTCOMES = ("no_answer", "refused", "promised", "resolved")
 
@@ -42,12 +44,23 @@ def on_operator_text(turn: Turn, event: Text) -> State | None:
         turn.say("common.unclear_short")
         return None
     turn.case.platform.operator = operator
-    return State.PLATFORM_COMPLAINED
+    return State.PLATFORM_LICENSED
 
 
 def on_operator_choice(turn: Turn, value: str) -> State | None:
     """Go on without the operator's name."""
     turn.case.platform.operator = None
+    return State.PLATFORM_LICENSED
+
+
+def ask_licensed(turn: Turn) -> None:
+    """Ask whether the lender is licensed: it decides whether a regulator can act."""
+    turn.say("platform.ask_licensed", [option(f"lic:{v}") for v in LICENCE])
+
+
+def on_licensed(turn: Turn, value: str) -> State | None:
+    """Record what the user knows about the lender's licence."""
+    turn.case.platform.licensed = value
     return State.PLATFORM_COMPLAINED
 
 

@@ -1,0 +1,186 @@
+"""The escalation router: the case's facts -> where to complain, in order, and why.
+
+Rules (the tables below; the bodies and their scopes are content, so no country is named
+here):
+- Facts become tags: what the collectors did, whether contacts were reached, whether the
+  lender is licensed (unknown counts as both, and the registry comes first to check it),
+  whether the platform already failed to answer.
+- A body is a destination when one of its scope tags is among the case's tags.
+- Destinations are ranked by role: the platform itself first, then the financial regulators
+  (they can act only on licensed lenders), then data-protection and reporting centres, then
+  the police. Threats, extortion and fake legal papers put the police first; an unlicensed
+  lender puts the police before anything a regulator could do.
+- The reason given for a destination is the most serious tag it shares with the case.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from dialogs.case import Case
+
+PLATFORM = "platform"
+
+BEHAVIOUR_TAGS: dict[str, tuple[str, ...]] = {
+    "contacts_messaged": ("contacts_harassed", "calls_sms", "data_misuse"),
+    "employer_contacted": ("contacts_harassed", "data_misuse"),
+    "night_calls": ("calls_sms",),
+    "insults": ("calls_sms",),
+    "violence_threats": ("threats",),
+    "extortion": ("extortion", "threats"),
+    "fake_legal": ("fake_legal", "threats"),
+    "impersonation": ("fake_legal", "threats"),
+    "doctored_photos": ("defamation_online", "threats"),
+    "defamation": ("defamation_online",),
+    "data_published": ("defamation_online", "data_misuse"),
+    "credit_report": ("credit_report",),
+}
+
+ROLE_RANK: dict[str, int] = {
+    "registry": 25,
+    "financial_regulator": 20,
+    "industry_association": 21,
+    "local_regulator": 22,
+    "central_bank": 23,
+    "consumer": 24,
+    "data_protection": 30,
+    "report_center": 31,
+    "content_report": 32,
+    "carrier": 33,
+    "telecom_appeal": 34,
+    "police": 40,
+    "police_online": 41,
+    "prosecutor": 42,
+    "credit_reference": 50,
+    "court": 60,
+    "support": 70,
+    "platform": 80,
+}
+POLICE = ("police_online", "police", "prosecutor")
+REASONS = (
+    "emergency", "threats", "extortion", "fake_legal", "unlicensed", "licensed",
+    "credit_report", "defamation_online", "calls_sms", "data_misuse", "contacts_harassed",
+    "carrier_unresponsive", "always",
+)  # fmt: skip
+"""Tags from the most to the least serious: a destination's reason is the first it matches."""
+
+
+class BodyRef(BaseModel):
+    """What the router needs to know about a body (from the jurisdiction content)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    role: str
+    scope: tuple[str, ...]
+    template: str | None = None
+    deadline_days: int | None = None
+    deadline_kind: str | None = None
+    deadline_of: str = "body"
+
+
+class Destination(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    body: str
+    """A body id of the jurisdiction, or "platform" for the lender's own channel."""
+    reason: str
+    """A content key suffix: ``reason.<reason>``."""
+    template: str
+    deadline_days: int | None = None
+    deadline_kind: str | None = None
+    deadline_of: str = "body"
+
+
+TEMPLATES = {
+    "financial_regulator": "regulator_complaint",
+    "industry_association": "regulator_complaint",
+    "local_regulator": "regulator_complaint",
+    "central_bank": "regulator_complaint",
+    "consumer": "regulator_complaint",
+    "data_protection": "data_protection_complaint",
+    "report_center": "report_center_complaint",
+    "content_report": "report_center_complaint",
+    "carrier": "report_center_complaint",
+    "telecom_appeal": "report_center_complaint",
+    "police_online": "police_statement",
+    "police": "police_statement",
+    "prosecutor": "police_statement",
+}
+"""The complaint each role receives by default (a body may name another)."""
+
+
+def case_tags(case: Case) -> set[str]:
+    """Return the tags describing the case's facts."""
+    tags = {"always"}
+    licensed = case.platform.licensed
+    if licensed in (None, "unknown"):
+        tags |= {"licensed", "unlicensed", "lender_unknown"}
+    else:
+        tags.add(licensed)
+    for behaviour in case.details.behaviours:
+        tags.update(BEHAVIOUR_TAGS.get(behaviour, ()))
+    if case.details.contacts_reached not in (None, "none"):
+        tags.add("contacts_harassed")
+    if case.details.danger:
+        tags |= {"emergency", "threats"}
+    if case.platform.complained and case.platform.outcome in ("no_answer", "refused", "promised"):
+        tags.add("platform_unresolved")
+    return tags
+
+
+def route(case: Case, bodies: tuple[BodyRef, ...]) -> list[Destination]:
+    """Return the destinations for the case, most urgent first."""
+    tags = case_tags(case)
+    ranked: list[tuple[int, int, Destination]] = [(_platform_rank(tags), -1, _platform(tags))]
+    for index, body in enumerate(bodies):
+        shared = tags.intersection(body.scope) | ({"always"} & set(body.scope))
+        if not shared or body.role == PLATFORM:
+            continue
+        ranked.append((_rank(body, tags), index, _destination(body, shared, tags)))
+    return [destination for _, _, destination in sorted(ranked, key=lambda r: r[:2])]
+
+
+def _rank(body: BodyRef, tags: set[str]) -> int:
+    rank = ROLE_RANK.get(body.role, 90)
+    if body.role in POLICE:
+        if tags & {"threats", "extortion", "emergency"}:
+            rank -= 40
+        elif "unlicensed" in tags and "lender_unknown" not in tags:
+            rank -= 26
+    if body.role == "registry" and "lender_unknown" in tags:
+        rank = 11
+    return rank
+
+
+def _platform_rank(tags: set[str]) -> int:
+    return 10
+
+
+def _platform(tags: set[str]) -> Destination:
+    if "platform_unresolved" in tags:
+        reason = "platform_unresolved"
+    elif "unlicensed" in tags and "lender_unknown" not in tags:
+        reason = "platform_unlicensed"
+    else:
+        reason = "platform_first"
+    return Destination(body=PLATFORM, reason=reason, template="platform_complaint")
+
+
+def _destination(body: BodyRef, shared: set[str], tags: set[str]) -> Destination:
+    lender = shared & {"licensed", "unlicensed"}
+    if body.role not in POLICE and lender:
+        shared = lender  # a regulator is there because of who the lender is
+    reason = next(tag for tag in REASONS if tag in shared)
+    if body.role == "registry" and "lender_unknown" in tags:
+        reason = "check_registration"
+    elif reason in ("licensed", "unlicensed") and "lender_unknown" in tags:
+        reason = f"if_{reason}"
+    return Destination(
+        body=body.id,
+        reason=reason,
+        template=body.template or TEMPLATES.get(body.role, "regulator_complaint"),
+        deadline_days=body.deadline_days,
+        deadline_kind=body.deadline_kind,
+        deadline_of=body.deadline_of,
+    )

@@ -1,0 +1,104 @@
+"""Follow-up: /sent records a complaint, the reminder survives a restart and fires once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.app import open_core
+from bot.settings import Settings
+from dialogs import Choice, Command, Start, Text, Tick
+from dialogs.followup import _add_weekdays
+from tests.conftest import Chat, walk_to
+
+
+def test_sent_records_the_destination_reference_and_due_date(chat: Chat):
+    walk_to(chat, "report")
+    chat.send("/sent")
+    assert chat.keys == ["followup.where"]
+    assert chat.options[:2] == ["sent:platform", "sent:nfra"]
+    chat.click("sent:nfra")
+    assert chat.keys == ["followup.reference"]
+    chat.send("12378-2026-0042")
+    sent = chat.case.sent[0]
+    assert (sent.destination, sent.reference) == ("nfra", "12378-2026-0042")
+    assert sent.due_at == _add_weekdays(sent.sent_at, 15)  # 15 working days
+    assert chat.keys == ["followup.recorded"]
+
+
+def test_no_reference_and_a_default_period(chat: Chat):
+    walk_to(chat, "report")
+    chat.send("/sent")
+    chat.click("sent:platform")
+    chat.click("sent:noref")
+    sent = chat.case.sent[0]
+    assert sent.reference is None and sent.due_at - sent.sent_at == timedelta(days=15)
+
+
+def test_a_due_reminder_asks_once_and_offers_the_next_destination(chat: Chat):
+    walk_to(chat, "report")
+    chat.send("/sent")
+    chat.click("sent:platform")
+    chat.click("sent:noref")
+    due = chat.case.sent[0].due_at
+    assert chat.event(Tick(at=due - timedelta(hours=1))) == []
+    assert chat.event(Tick(at=due + timedelta(minutes=1))) == ["followup.due"]
+    assert chat.event(Tick(at=due + timedelta(days=2))) == []
+    chat.press("fu:no:1:0", case=1)  # the button of the reminder message
+    assert chat.keys[0] == "followup.next"
+    assert chat.replies[1].render is not None
+    assert chat.replies[1].render.template == "regulator_complaint"
+
+
+def test_status_lists_what_was_sent(chat: Chat):
+    walk_to(chat, "report")
+    chat.send("/sent")
+    chat.click("sent:nfra")
+    chat.send("REF-1")
+    chat.send("/status")
+    assert chat.keys[:2] == ["status.summary", "followup.status_line"]
+    assert chat.replies[1].params["reference"] == "REF-1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_reminder_fires_exactly_once_across_a_restart(tmp_path: Path):
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=SecretStr("unused"),
+        data_dir=tmp_path / "data",
+    )
+    clock = Clock()
+
+    async def say(core, event_factory) -> list:
+        return await core.handle("console", "u1", event_factory(clock.now))
+
+    async with open_core(settings) as core:
+        core.clock = clock
+        await say(core, lambda at: Start(at=at, client_lang="en"))
+        for choice in ("lang:en", "jur:cn"):
+            await say(core, lambda at, c=choice: Choice(at=at, choice=c, case=1))
+        await say(core, lambda at: Command(at=at, name="sent"))
+        await say(core, lambda at: Choice(at=at, choice="sent:nfra", case=1))
+        outs = await say(core, lambda at: Text(at=at, text="REF-9"))
+        assert "I will ask you on 2026-12-21" in outs[0].text  # 15 working days later
+        assert await core.remind() == []
+
+    clock.now += timedelta(days=22)  # past 15 working days
+    async with open_core(settings) as core:  # a restart: a new core on the same files
+        core.clock = clock
+        fired = await core.remind()
+        assert [(channel, user) for channel, user, _ in fired] == [("console", "u1")]
+        assert "answer has passed" in fired[0][2][0].text
+        assert await core.remind() == []
+    async with open_core(settings) as core:
+        core.clock = clock
+        assert await core.remind() == []

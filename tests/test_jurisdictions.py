@@ -27,7 +27,7 @@ DIRECTORY = ROOT / "content" / "jurisdictions"
 TOML_FILES = sorted(DIRECTORY.glob("*.toml"))
 SHEET = DIRECTORY / "regulators.md"  # the sourced fact sheet the jurisdictions are built from
 CHECKED = date(2026, 11, 28)
-EXPECTED = ["cn", "mx", "co", "pe", "es", "generic"]
+EXPECTED = ["cn", "mx", "co", "pe", "es", "ar", "cl", "id", "in", "ke", "ph", "generic"]
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +202,20 @@ def test_generic_is_generic(jurisdictions: dict[str, Jurisdiction]) -> None:
 
 def test_phone_regions(jurisdictions: dict[str, Jurisdiction]) -> None:
     regions = {k: j.phone_region for k, j in jurisdictions.items()}
-    assert regions == {"cn": "CN", "mx": "MX", "co": "CO", "pe": "PE", "es": "ES", "generic": ""}
+    assert regions == {
+        "cn": "CN",
+        "mx": "MX",
+        "co": "CO",
+        "pe": "PE",
+        "es": "ES",
+        "ar": "AR",
+        "cl": "CL",
+        "id": "ID",
+        "in": "IN",
+        "ke": "KE",
+        "ph": "PH",
+        "generic": "",
+    }
 
 
 def test_emergency_numbers(jurisdictions: dict[str, Jurisdiction]) -> None:
@@ -211,6 +224,10 @@ def test_emergency_numbers(jurisdictions: dict[str, Jurisdiction]) -> None:
     assert set(jurisdictions["es"].emergency) == {"112", "091", "062"}
     assert jurisdictions["co"].emergency == ()
     assert jurisdictions["pe"].emergency == ()
+    # Of the other countries, the sheet gives an emergency number for India only (police 112).
+    assert jurisdictions["in"].emergency == ("112",)
+    for key in ("ar", "cl", "id", "ke", "ph"):
+        assert jurisdictions[key].emergency == (), key
 
 
 # --- nothing unverified --------------------------------------------------------------------
@@ -229,6 +246,7 @@ def test_no_string_says_unverified(jurisdictions: dict[str, Jurisdiction]) -> No
         "0-800-10840",  # SBS phone, not confirmed
         "cyberpolice.mps.gov.cn",  # MPS site address, not seen
         "1930",  # India helpline
+        "AAIP",  # Argentina's data-protection authority, not checked
         "UNVERIFIED",
     ],
 )
@@ -432,6 +450,131 @@ def test_colombia_and_peru(jurisdictions: dict[str, Jurisdiction]) -> None:
     inferred = [c for c in co.body("sfc").channels if c.value == "601 307 8042"]
     assert inferred and inferred[0].confidence == "inferred"
     assert "protegetusdatos@minjus.gob.pe" in all_values(pe)
+
+
+def test_redeco_receives_the_collection_registry_complaint(
+    jurisdictions: dict[str, Jurisdiction],
+) -> None:
+    mx = jurisdictions["mx"]
+    assert mx.body("redeco").template == "collection_registry_complaint"
+    assert mx.body("condusef").template is None
+
+
+# --- other countries (section 6 of the sheet) ----------------------------------------------
+
+
+def phones(j: Jurisdiction, body_id: str) -> set[str | None]:
+    return {c.value for c in j.body(body_id).channels if c.kind == "phone"}
+
+
+def test_philippines(jurisdictions: dict[str, Jurisdiction]) -> None:
+    ph = jurisdictions["ph"]
+    sec, npc = ph.body("sec"), ph.body("npc")
+    assert (sec.role, sec.scope) == ("financial_regulator", ("licensed",))
+    assert {c.value for c in sec.channels} == {"cgfd_enforcement@sec.gov.ph"}
+    assert npc.role == "data_protection"
+    assert {c.value for c in npc.channels} == {"privacy.gov.ph/complaints-main/"}
+    ids = {b.id for b in ph.legal_bases}
+    assert {"sec_mc_18_2019", "ra_9474", "ra_10173", "ra_10175"} <= ids
+    assert "contacts_messaged" in ph.legal_basis("sec_mc_18_2019").behaviours
+
+
+def test_india(jurisdictions: dict[str, Jurisdiction]) -> None:
+    india = jurisdictions["in"]
+    assert {c.value for c in india.body("rbi_sachet").channels} == {"sachet.rbi.org.in"}
+    assert india.body("rbi_sachet").scope == ("unlicensed",)
+    ombudsman = india.body("rbi_ombudsman")
+    assert {c.value for c in ombudsman.channels} == {"cms.rbi.org.in"}
+    assert ombudsman.scope == ("licensed",)
+    assert ombudsman.note is not None and "grievance officer" in ombudsman.note.en
+    portal = india.body("cybercrime_portal")
+    assert {c.value for c in portal.channels} == {"cybercrime.gov.in"}
+    # The helpline the sheet quotes is not verified: no phone, listed as unknown.
+    assert "phone" in portal.unknown
+    assert phones(india, "cybercrime_portal") == set()
+    assert phones(india, "police") == {"112"}
+    assert {"rbi_digital_lending_2022", "it_act_69a"} <= {b.id for b in india.legal_bases}
+    article = india.legal_basis("it_act_69a").article
+    assert article is not None and "69A" in article.en
+
+
+def test_indonesia(jurisdictions: dict[str, Jurisdiction]) -> None:
+    indonesia = jurisdictions["id"]
+    ojk = indonesia.body("ojk")
+    assert ojk.scope == ("licensed",)
+    assert phones(indonesia, "ojk") == {"157"}
+    assert {"081-157-157-157", "konsumen@ojk.go.id", "kontak157.ojk.go.id"} <= {
+        c.value for c in ojk.channels
+    }
+    assert {"patrolisiber.id", "aduankonten.id"} <= all_values(indonesia)
+    pdp = indonesia.legal_basis("uu_27_2022_67")
+    assert pdp.article is not None and pdp.article.en == "art. 67"
+
+
+def test_kenya(jurisdictions: dict[str, Jurisdiction]) -> None:
+    ke = jurisdictions["ke"]
+    odpc = ke.body("odpc")
+    # The ODPC's complaint URL is not verified: no channel, listed as unknown.
+    assert odpc.role == "data_protection"
+    assert "complaint_form" in odpc.unknown
+    assert odpc.channels == ()
+    assert ke.body("cbk").scope == ("licensed",)
+    regulations = ke.legal_basis("cbk_dcp_regulations_2022")
+    assert {"contacts_messaged", "violence_threats"} <= set(regulations.behaviours)
+    assert "dpa_2019" in {b.id for b in ke.legal_bases}
+
+
+def test_chile(jurisdictions: dict[str, Jurisdiction]) -> None:
+    cl = jurisdictions["cl"]
+    sernac = cl.body("sernac")
+    assert sernac.role == "consumer"
+    assert {c.value for c in sernac.channels} == {"Portal del Consumidor"}
+    basis = cl.legal_basis("ley_19496_art37")
+    assert basis.article is not None and basis.article.en == "art. 37"
+    assert "Ley 21.320" in basis.law.en
+    assert "300 UTM" in basis.summary.en
+
+
+def test_argentina(jurisdictions: dict[str, Jurisdiction]) -> None:
+    ar = jurisdictions["ar"]
+    bcra = ar.body("bcra")
+    # The entity must answer within 10 business days before the user goes to the BCRA.
+    assert (bcra.deadline_days, bcra.deadline_kind, bcra.deadline_of) == (
+        10,
+        "business",
+        "prior_complaint",
+    )
+    assert "@BCRAUsuarios" in {c.value for c in bcra.channels}
+    # The data-protection authority was not checked: not named, no channel, inferred.
+    dpa = ar.body("data_protection")
+    assert dpa.confidence == "inferred"
+    assert "contact" in dpa.unknown
+    assert dpa.channels == ()
+    ids = {b.id for b in ar.legal_bases}
+    assert {"bcra_user_protection", "ley_24240", "caba_ley_6171"} <= ids
+    assert "fake_legal" in ar.legal_basis("caba_ley_6171").behaviours
+
+
+def test_india_helpline_appears_nowhere(jurisdictions: dict[str, Jurisdiction]) -> None:
+    for j in jurisdictions.values():
+        for s in strings(j):
+            assert "1930" not in s, (j.id, s)
+
+
+# --- Spanish tone --------------------------------------------------------------------------
+
+
+def test_spanish_addresses_the_user_with_tu(jurisdictions: dict[str, Jurisdiction]) -> None:
+    """The bot's Spanish speaks to the user with "tú": no "usted" forms in the content."""
+    usted = re.compile(
+        r"\busted\b|(^|[.:;]\s+)(Compruebe|Averigüe|Acuda|Busque|Reclame|Guarde|Lleve|"
+        r"Envíelo|Pídale|Úselo|Añada|Confírmelos|Llame)\b",
+        re.IGNORECASE,
+    )
+    for j in jurisdictions.values():
+        for item in walk(j):
+            if isinstance(item, L10n):
+                assert not usted.search(item.es), (j.id, item.es)
 
 
 # --- model rules ---------------------------------------------------------------------------

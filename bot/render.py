@@ -136,6 +136,20 @@ def _evidence_row(item: EvidenceItem, label: _Labels, safe: _Masker) -> dict[str
     }
 
 
+def _channels(case: Case) -> list[str]:
+    """Return how the collectors got in touch, as far as the evidence and answers show."""
+    kinds = {item.kind.value for item in case.evidence}
+    behaviours = set(case.details.behaviours)
+    found = []
+    if kinds & {"voice", "audio"} or "night_calls" in behaviours:
+        found.append("calls")
+    if kinds & {"screenshot", "text", "contact"} or "contacts_messaged" in behaviours:
+        found.append("messages")
+    if "data_published" in behaviours or "defamation" in behaviours:
+        found.append("posts")
+    return found
+
+
 def _timeline(case: Case, label: _Labels, safe: _Masker) -> list[dict[str, Any]]:
     """Return the evidence in the order things happened (original send date if forwarded)."""
 

@@ -80,7 +80,7 @@ def full_script(lang: str, files: dict[str, Path]) -> str:
             "4",  # more than 50 contacts
             "1",  # messaged my contacts
             "3",  # threats of violence
-            "12",  # done
+            "13",  # done
             "1",  # these are the collectors'
             "1",  # done
             "1",  # continue (privacy review)
@@ -104,7 +104,7 @@ def test_scripted_run_through_all_five_steps(tmp_path, files, lang):
     assert "https://" in out and "2026-11-28" in out
     exports = sorted(p.name for p in (tmp_path / "data" / "exports").iterdir())
     assert f"case1-platform-complaint-{lang}.txt" in exports
-    assert f"case1-regulator-complaint-{lang}.txt" in exports
+    assert f"case1-police-statement-{lang}.txt" in exports  # threats: the police come first
     objects = [p for p in (tmp_path / "data" / "evidence" / "objects").rglob("*") if p.is_file()]
     assert {p.name for p in objects} == {
         hashlib.sha256(p.read_bytes()).hexdigest() for p in files.values()

@@ -143,7 +143,8 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
     await press(emu, "No name")
     await press(emu, "Leave it out")
     await press(emu, "I understand")
-    await reply_containing(emu, "COMPLAINT ABOUT ABUSIVE DEBT COLLECTION BY AN ONLINE LENDER")
+    # an unlicensed app and threats: the police come first, then the lender
+    await reply_containing(emu, "STATEMENT FOR THE POLICE")
     await reply_containing(emu, "中国互联网金融协会")
 
     for _ in range(100):
@@ -151,8 +152,8 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
             break
         await asyncio.sleep(0.1)
     names = sorted(str(f.file.file_name) for f in emu.sent_files)
-    assert names == ["case1-platform-complaint-en.txt", "case1-regulator-complaint-en.txt"]
-    complaint = next(f for f in emu.sent_files if "regulator" in str(f.file.file_name))
+    assert names == ["case1-platform-complaint-en.txt", "case1-police-statement-en.txt"]
+    complaint = next(f for f in emu.sent_files if "police" in str(f.file.file_name))
     text = complaint.file.data.decode()
     assert "QuickCash" in text and "address book & called" in text  # plain text, not HTML
 

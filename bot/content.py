@@ -79,6 +79,7 @@ class Content:
         """Return what the dialog needs to know: languages and jurisdictions."""
         order = ("es", "zh-Hans", "en")
         return ContentIndex(
+            crisis_phrases=self._crisis_phrases(),
             languages=tuple(lang for lang in order if lang in self.texts),
             jurisdictions=tuple(self.jurisdictions),
             phone_regions={jid: j.phone_region for jid, j in self.jurisdictions.items()},
@@ -94,6 +95,12 @@ class Content:
                 for jid, j in self.jurisdictions.items()
             },
         )  # fmt: skip
+
+    def _crisis_phrases(self) -> tuple[str, ...]:
+        path = self.directory / "safety" / "crisis.toml"
+        with path.open("rb") as fh:
+            table = tomllib.load(fh)
+        return tuple(p.casefold() for phrases in table.values() for p in phrases)
 
     def text(
         self,

@@ -81,6 +81,7 @@ class Renderer:
             ),
             "jurisdiction": _jurisdiction(jurisdiction, lang),
             "destinations": _destinations(destinations, jurisdiction, label),
+            "support": [_body(b, label) for b in jurisdiction.bodies if b.role == "support"],
             "others": [
                 _body(b, label)
                 for b in jurisdiction.bodies

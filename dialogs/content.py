@@ -23,8 +23,15 @@ class ContentIndex(BaseModel):
     """Jurisdiction id -> region code used to read phone numbers written without a prefix."""
     bodies: dict[str, tuple[BodyRef, ...]] = Field(default_factory=dict)
     """Jurisdiction id -> its bodies, as the router needs them."""
+    crisis_phrases: tuple[str, ...] = ()
+    """Lower-case phrases that signal the user is in crisis or in danger now."""
     reminder_days: int = 15
     """Default days before the follow-up reminder."""
+
+    def in_crisis(self, text: str) -> bool:
+        """Return True if the text contains a crisis phrase."""
+        folded = text.casefold()
+        return any(phrase in folded for phrase in self.crisis_phrases)
 
     def pick_language(self, client_lang: str | None) -> str:
         """Return the supported language closest to the client's, else the default."""

@@ -9,8 +9,10 @@ Rules, applied in this order to every event:
 4. A button must belong to the active case and to what the current question offers, or be
    one of the buttons valid everywhere (language, cases, help); else it is stale.
 5. Forwarded text is evidence; typed text is the answer to the current question.
-6. Anything else (stickers, locations...) gets a kind reply.
-7. A Tick (time passing) asks about the follow-up reminders that are due, and is otherwise
+6. Typed text that signals a crisis (self-harm, danger now) first gets the emergency and
+   support contacts of the user's jurisdiction; what was typed is still kept as the answer.
+7. Anything else (stickers, locations...) gets a kind reply.
+8. A Tick (time passing) asks about the follow-up reminders that are due, and is otherwise
    silent.
 Every user event gets at least one reply, and nothing here raises on user input.
 
@@ -92,6 +94,8 @@ def _dispatch(turn: Turn, event: Event) -> None:
     elif turn.conv.case() is None:
         if not (isinstance(event, Choice) and commands.on_global_choice(turn, event.choice)):
             commands.open_case(turn)
+        if isinstance(event, Text) and turn.content.in_crisis(event.text):
+            _crisis(turn)
     elif isinstance(event, Choice):
         _on_choice(turn, event)
     elif event.forward is not None:
@@ -146,12 +150,21 @@ def _on_choice(turn: Turn, event: Choice) -> None:
 
 
 def _on_text(turn: Turn, event: Text) -> None:
+    if turn.content.in_crisis(event.text):
+        _crisis(turn)
     screen = SCREENS[turn.case.state]
     if screen.text is None:
         turn.say("common.use_buttons")
         reask(turn)
         return
     _follow(turn, screen.text(turn, event))
+
+
+def _crisis(turn: Turn) -> None:
+    """Put the emergency and support contacts first; the answer is still kept."""
+    turn.case.details.danger = True
+    turn.render("crisis.first", "crisis", as_file=False)
+    turn.say("crisis.then")
 
 
 def _follow(turn: Turn, state: object) -> None:

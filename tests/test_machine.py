@@ -460,3 +460,26 @@ def test_step_does_not_touch_the_callers_conversation(chat):
         chat.content,
     )
     assert chat.conv == before
+
+
+@pytest.mark.parametrize(
+    "text", ["No puedo más, me quiero morir", "我真的不想活了", "I want to end my life"]
+)
+def test_crisis_words_put_safety_first_and_keep_the_answer(text):
+    from bot.content import Content
+
+    chat = Chat(content=Content.load().index)
+    walk_to(chat, "details_story")
+    keys = chat.send(text)
+    assert keys[:2] == ["crisis.first", "crisis.then"]
+    assert chat.replies[0].render is not None and chat.replies[0].render.template == "crisis"
+    assert chat.case.details.danger is True
+    assert chat.case.details.story == text, "what was typed is still kept"
+
+
+def test_a_collectors_threat_is_not_taken_for_the_users_crisis():
+    from bot.content import Content
+
+    chat = Chat(content=Content.load().index)
+    walk_to(chat, "details_story")
+    assert chat.send("They said they will kill my family")[0] == "details.story_added"

@@ -183,6 +183,8 @@ class Core:
             orphans = await self.storage.delete_user(channel, user_id, update_key=update_key)
         else:
             orphans = await self.storage.save(result.conversation, update_key=update_key)
+            if len(result.conversation.cases) < len(conv.cases):
+                await self.storage.scrub()  # a deleted case leaves nothing in the log
         return result, orphans
 
     async def _finish(

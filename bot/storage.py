@@ -219,6 +219,8 @@ class Storage:
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = FULL")
             await db.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten, not left in free pages: /delete must leave nothing.
+            await db.execute("PRAGMA secure_delete = ON")
             await _migrate(db)
         except BaseException:
             await db.close()
@@ -297,7 +299,15 @@ class Storage:
             await self._db.execute(
                 "DELETE FROM conversations WHERE channel = ? AND user_id = ?", scope
             )
-            return await self._orphans(sha256 for (sha256,) in rows)
+            orphans = await self._orphans(sha256 for (sha256,) in rows)
+        await self.scrub()
+        return orphans
+
+    async def scrub(self) -> None:
+        """Copy the write-ahead log into the database and empty it, so that old versions of
+        deleted rows do not stay readable in the log file."""
+        async with self._lock:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def is_processed(self, channel: str, update_key: str) -> bool:
         """Return whether the update with this key was already applied."""

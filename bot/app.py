@@ -25,4 +25,5 @@ async def open_core(settings: Settings) -> AsyncIterator[Core]:
             storage=storage,
             evidence=evidence,
             max_download_bytes=settings.max_download_bytes,
+            retention_days=settings.retention_days,
         )

@@ -13,13 +13,14 @@ import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.content import Content
 from bot.evidence_store import EvidenceStore, TooLarge
 from bot.render import Renderer, split_message
 from bot.storage import Storage
 from dialogs import Conversation, Event, Reply, Result, StoredFile, Tick, step
+from dialogs.followup import RETENTION_WARNING_DAYS
 
 Clock = Callable[[], datetime]
 
@@ -98,6 +99,7 @@ class Core:
     clock: Clock = utcnow
     renderer: Renderer = field(init=False)
     max_download_bytes: int = 20 * 1024 * 1024
+    retention_days: int = 0
     _locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict, init=False)
     _files: FileGate = field(default_factory=FileGate, init=False)
 
@@ -126,13 +128,19 @@ class Core:
             return await self._finish(result, escape)
 
     async def remind(self, channel: str | None = None) -> list[tuple[str, str, list[Out]]]:
-        """Apply a Tick to every user with a follow-up due; return what to send to whom."""
+        """Apply a Tick to every user with a follow-up due or a case near its retention limit;
+        return what to send to whom."""
         now = self.clock()
+        users = set(await self.storage.due(now))
+        if self.retention_days > 0:
+            warn_from = now - timedelta(days=max(self.retention_days - RETENTION_WARNING_DAYS, 0))
+            users |= {(c, u) for c, u, _ in await self.storage.untouched_since(warn_from)}
         sent: list[tuple[str, str, list[Out]]] = []
-        for due_channel, user_id in await self.storage.due(now):
+        for due_channel, user_id in sorted(users):
             if channel is not None and due_channel != channel:
                 continue
-            outs = await self.handle(due_channel, user_id, Tick(at=now))
+            tick = Tick(at=now, retention_days=self.retention_days)
+            outs = await self.handle(due_channel, user_id, tick)
             if outs:
                 sent.append((due_channel, user_id, outs))
         return sent

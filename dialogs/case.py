@@ -159,6 +159,8 @@ class Case(_Model):
     """The questions the user explicitly skipped."""
     done_steps: list[Step] = Field(default_factory=list)
     """The steps completed or explicitly skipped, in order."""
+    retention_warned: bool = False
+    """The user was told this untouched case will be deleted soon."""
 
     def next_evidence_number(self) -> int:
         return len(self.evidence) + 1

@@ -110,6 +110,8 @@ class Tick(_Event):
     """Time passed: the adapter's clock, for reminders that are due."""
 
     type: Literal["tick"] = "tick"
+    retention_days: int = 0
+    """Delete cases untouched for this many days (warning a few days before); 0: keep."""
 
 
 Event = Annotated[

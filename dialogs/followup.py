@@ -77,14 +77,41 @@ def on_reference(turn: Turn, text: str | None) -> None:
     )
 
 
-def on_tick(turn: Turn) -> None:
-    """Ask, once per reminder, whether a complaint whose period is over was answered."""
+RETENTION_WARNING_DAYS = 3
+
+
+def on_tick(turn: Turn, retention_days: int) -> None:
+    """Ask, once per reminder, whether a complaint whose period is over was answered; warn
+    about, then delete, cases left untouched for the retention period."""
+    if retention_days > 0:
+        _retain(turn, retention_days)
     for case in turn.conv.cases:
         for index, sent in enumerate(case.sent):
             if sent.reminded or sent.due_at > turn.at:
                 continue
             sent.reminded = True
             turn.replies.append(_due_reply(case, index, sent))
+
+
+def _retain(turn: Turn, days: int) -> None:
+    expired = turn.at - timedelta(days=days)
+    warn = turn.at - timedelta(days=max(days - RETENTION_WARNING_DAYS, 0))
+    for case in list(turn.conv.cases):
+        if case.updated_at <= expired:
+            turn.conv.cases.remove(case)
+            turn.replies.append(Reply(key="retention.deleted", params={"case": case.number}))
+        elif case.updated_at <= warn and not case.retention_warned:
+            case.retention_warned = True
+            deletion = (case.updated_at + timedelta(days=days)).date().isoformat()
+            turn.replies.append(
+                Reply(
+                    key="retention.warning",
+                    params={"case": case.number, "date": deletion},
+                    case=case.number,
+                )
+            )
+    if turn.conv.case() is None:
+        turn.conv.active = turn.conv.cases[-1].number if turn.conv.cases else None
 
 
 def on_answer(turn: Turn, value: str) -> bool:

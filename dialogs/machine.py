@@ -61,8 +61,9 @@ def step(conv: Conversation, event: Event, content: ContentIndex) -> Result:
     turn = Turn(conv=conv.model_copy(deep=True), content=content, at=event.at)
     _dispatch(turn, event)
     case = turn.conv.case()
-    if case is not None:
+    if case is not None and not isinstance(event, Tick):  # only the user's acts count
         case.updated_at = _later(case.updated_at, event.at)
+        case.retention_warned = False
     lang = turn.conv.lang or content.pick_language(event.client_lang)
     return Result(
         conversation=turn.conv,
@@ -79,7 +80,7 @@ def _dispatch(turn: Turn, event: Event) -> None:
     elif isinstance(event, Command):
         _on_command(turn, event)
     elif isinstance(event, Tick):
-        followup.on_tick(turn)
+        followup.on_tick(turn, event.retention_days)
         return  # time passing needs no answer unless a reminder is due
     elif turn.conv.pending is not None and not isinstance(event, EvidenceReceived):
         commands.on_pending(

@@ -102,3 +102,48 @@ async def test_a_reminder_fires_exactly_once_across_a_restart(tmp_path: Path):
     async with open_core(settings) as core:
         core.clock = clock
         assert await core.remind() == []
+
+
+async def test_retention_warns_first_then_deletes_untouched_cases(tmp_path: Path):
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=SecretStr("unused"),
+        data_dir=tmp_path / "data",
+        retention_days=30,
+    )
+    clock = Clock()
+    async with open_core(settings) as core:
+        core.clock = clock
+        await core.handle("console", "u1", Start(at=clock.now, client_lang="en"))
+        await core.handle("console", "u1", Choice(at=clock.now, choice="lang:en", case=1))
+        clock.now += timedelta(days=26)
+        assert await core.remind() == []
+        clock.now += timedelta(days=1, hours=1)  # 27 days untouched: three days left
+        warned = await core.remind()
+        assert len(warned) == 1 and "will be deleted on 2026-12-30" in warned[0][2][0].text
+        assert await core.remind() == [], "warned once"
+        clock.now += timedelta(days=4)
+        deleted = await core.remind()
+        assert "was deleted" in deleted[0][2][0].text
+        conv = await core.storage.load("console", "u1")
+        assert conv is not None and conv.cases == []
+
+
+async def test_using_a_case_resets_the_retention_clock(tmp_path: Path):
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=SecretStr("unused"),
+        data_dir=tmp_path / "data",
+        retention_days=30,
+    )
+    clock = Clock()
+    async with open_core(settings) as core:
+        core.clock = clock
+        await core.handle("console", "u1", Start(at=clock.now, client_lang="en"))
+        clock.now += timedelta(days=28)
+        assert len(await core.remind()) == 1
+        await core.handle("console", "u1", Command(at=clock.now, name="status"))
+        clock.now += timedelta(days=5)
+        assert await core.remind() == []
+        conv = await core.storage.load("console", "u1")
+        assert conv is not None and len(conv.cases) == 1

@@ -1,0 +1,22 @@
+"""The evidence dossier: a package a regulator or the police can check.
+
+``build_dossier`` writes, for one case:
+
+- ``dossier.zip`` (or ``dossier-part1.zip``, ``dossier-part2.zip``... each under
+  ``max_bytes``, Telegram's 50 MB upload limit by default): every evidence file, numbered
+  (``001-screenshot-2026-11-02.png``), images without their metadata (GPS...) but with their
+  pixels, message texts as UTF-8 ``.txt``; the complaints and the evidence index (rendered,
+  masked); ``README.txt``; ``report.pdf``; and ``manifest.json`` with the SHA-256 of every
+  original (as recorded at receipt) and of every exported file. Each part of a split dossier
+  carries the full manifest and its own subset (``manifest-partN.json``).
+- ``report.pdf`` (also inside the ZIP): cover, evidence index, thumbnails, timeline chart and
+  the complaint to the regulator, in the user's language, its font embedded.
+
+``bot.verify`` checks a dossier against its manifest. Modules: ``build`` (the stages),
+``files`` (names, export of one item), ``images`` (metadata removal, thumbnails),
+``archive`` (ZIP parts), ``manifest``, ``chart``, ``pdf``.
+"""
+
+from bot.dossier.build import Dossier, Progress, build_dossier
+
+__all__ = ["Dossier", "Progress", "build_dossier"]

@@ -1,0 +1,329 @@
+"""Building a dossier: the stages, each blocking step in a worker thread.
+
+Stages: the documents (complaints, index, README), then each evidence item (read, clean,
+hash, add to the ZIP, thumbnail), the timeline chart, the PDF report, and the manifests.
+Progress is reported after each item and each stage. Everything is written in a temporary
+folder inside ``out_dir`` and moved into place at the end, so a failed or cancelled build
+leaves no half-written dossier behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from fpdf import FPDF
+
+from bot.content import Content
+from bot.dossier import chart, files, images, manifest, pdf
+from bot.dossier.archive import PartWriter, stamp
+from bot.dossier.files import Absent, Exported
+from bot.dossier.manifest import Document, Outcome
+from bot.evidence_store import EvidenceStore
+from bot.render import Renderer
+from dialogs.case import Case, EvidenceItem
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], Awaitable[None]]
+"""Called with (steps done, total steps): one step per evidence item plus four stages."""
+REPORT: Final = "report.pdf"
+README: Final = "README.txt"
+DOCUMENTS: Final = (
+    ("complaint-regulator.txt", "regulator_complaint"),
+    ("complaint-platform.txt", "platform_complaint"),
+    ("evidence-index.txt", "evidence_index"),
+)
+"""Files rendered from the case's templates (already masked by the renderer)."""
+_STAGES: Final = 4
+_THUMBNAIL_WORKERS: Final = 2
+"""Thumbnails decoded at once beside the export (each holds one image in memory)."""
+T = TypeVar("T")
+_OUTPUT_GLOBS: Final = ("dossier.zip", "dossier-part*.zip", REPORT)
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    zip_paths: list[Path]
+    """``dossier.zip``, or ``dossier-part1.zip``, ``dossier-part2.zip``... in order."""
+    pdf_path: Path
+    manifest: dict[str, Any]
+
+
+class _Steps:
+    def __init__(self, callback: Progress | None, total: int) -> None:
+        self.callback = callback
+        self.total = total
+        self.done = 0
+
+    async def step(self) -> None:
+        self.done += 1
+        if self.callback is not None:
+            await self.callback(self.done, self.total)
+
+
+@dataclass
+class _Run:
+    """The state of one build while it runs."""
+
+    case: Case
+    lang: str
+    content: Content
+    now: datetime
+    writer: PartWriter
+    outcomes: list[Outcome]
+    documents: list[Document]
+    thumbnails: list[tuple[int, bytes]]
+    images: int = 0
+
+    def text(self, key: str, **params: Any) -> str:
+        return self.content.text(key, self.lang, params)
+
+
+async def build_dossier(
+    case: Case,
+    *,
+    lang: str,
+    store: EvidenceStore,
+    renderer: Renderer,
+    content: Content,
+    now: datetime,
+    out_dir: Path,
+    progress: Progress | None = None,
+    max_bytes: int = 50 * 1024 * 1024,
+) -> Dossier:
+    """Build the ZIP(s) and the PDF report of a case in ``out_dir``; see the package doc."""
+    started = time.monotonic()
+    steps = _Steps(progress, len(case.evidence) + _STAGES)
+    await asyncio.to_thread(out_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
+    work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".dossier-", dir=out_dir))
+    background = _Background()
+    run: _Run | None = None
+    try:
+        texts = await asyncio.to_thread(_render_documents, renderer, content, case, lang, now)
+        note = content.text("dossier.manifest_note", lang)
+        reserve = manifest.reserve_for(case, [*texts, REPORT], note=note)
+        run = _Run(case, lang, content, now, PartWriter(work, max_bytes, reserve), [], [], [])
+        # The chart and the report's font do not depend on the files: start them now.
+        chart_task = background.spawn(asyncio.to_thread(_chart, run))
+        base_task = background.spawn(
+            asyncio.to_thread(pdf.new_report, case.number, lang, now, run.text)
+        )
+        await asyncio.to_thread(_add_documents, run, texts)
+        await steps.step()
+        await _add_items(run, store, steps)
+        chart_png = await chart_task
+        await steps.step()
+        context = renderer.context(case, lang, now)
+        complaint = texts["complaint-regulator.txt"].decode("utf-8")
+        report = await asyncio.to_thread(
+            _report, run, context, complaint, chart_png, await base_task
+        )
+        await steps.step()
+        result = await asyncio.to_thread(_finish, run, report, note, out_dir)
+        await steps.step()
+    except BaseException:
+        await background.cancel()
+        if run is not None:
+            run.writer.close()
+        raise
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+    log.info(
+        "dossier of case %d: %d items, %d part(s), %.2f s",
+        case.number,
+        len(case.evidence),
+        len(result.zip_paths),
+        time.monotonic() - started,
+    )
+    return result
+
+
+class _Background:
+    """Tasks running beside the main sequence; cancelled (and awaited) if the build fails."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.ensure_future(work)
+        self.tasks.append(task)
+        return task
+
+    async def cancel(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def _render_documents(
+    renderer: Renderer, content: Content, case: Case, lang: str, now: datetime
+) -> dict[str, bytes]:
+    texts = {README: _readme(content, case, lang, now)}
+    for name, template in DOCUMENTS:
+        texts[name] = renderer.render(template, case, lang, now).encode("utf-8")
+    return texts
+
+
+def _readme(content: Content, case: Case, lang: str, now: datetime) -> bytes:
+    exported = now.strftime("%Y-%m-%d %H:%M UTC")
+    body = content.text("dossier.readme", lang, {"case": case.number, "exported": exported})
+    note = content.text("dossier.manifest_note", lang)
+    return f"{body}\n\n{note}\n".encode()
+
+
+def _add_documents(run: _Run, texts: dict[str, bytes]) -> None:
+    when = stamp(run.now)
+    for name, data in texts.items():
+        part = run.writer.add_bytes(name, data, when, compress=True)
+        run.documents.append(_document(name, data, part))
+
+
+def _document(name: str, data: bytes, part: int) -> Document:
+    return Document(name, hashlib.sha256(data).hexdigest(), len(data), part)
+
+
+async def _add_items(run: _Run, store: EvidenceStore, steps: _Steps) -> None:
+    """Export every item in order; thumbnails are made beside, a few at a time."""
+    width = max(3, len(str(max((i.number for i in run.case.evidence), default=0))))
+    slots = asyncio.Semaphore(_THUMBNAIL_WORKERS)
+    thumbnails = _Background()
+    try:
+        for item in run.case.evidence:
+            image = await _add_item(run, store, item, width)
+            if image is not None:
+                await slots.acquire()
+                thumbnails.spawn(_thumbnail(run, item.number, image, slots))
+            await steps.step()
+        await asyncio.gather(*thumbnails.tasks)
+    except BaseException:
+        await thumbnails.cancel()
+        raise
+    run.thumbnails.sort()
+
+
+async def _add_item(
+    run: _Run, store: EvidenceStore, item: EvidenceItem, width: int
+) -> bytes | None:
+    """Export one item into the ZIP; return its cleaned image if it is one (for a thumbnail)."""
+    result = await asyncio.to_thread(files.export_item, store, item, width)
+    if not isinstance(result, Exported):
+        run.outcomes.append(Outcome(item, result))
+        return None
+    part = await asyncio.to_thread(_write_item, run.writer, item, result)
+    if part is None:
+        run.outcomes.append(Outcome(item, Absent("too_large_for_part")))
+        return None
+    run.outcomes.append(Outcome(item, result, part))
+    if result.image is None:
+        return None
+    run.images += 1
+    return result.image
+
+
+async def _thumbnail(run: _Run, number: int, image: bytes, slots: asyncio.Semaphore) -> None:
+    try:
+        thumb = await asyncio.to_thread(images.thumbnail, image)
+    finally:
+        slots.release()
+    if thumb is not None:
+        run.thumbnails.append((number, thumb))
+
+
+def _write_item(writer: PartWriter, item: EvidenceItem, exported: Exported) -> int | None:
+    """Add the item's file to the ZIP; None if it is too large for any part."""
+    if not writer.fits_alone(exported.name, exported.size, compress=exported.compress):
+        return None
+    when = stamp(files.utc(item.received_at))
+    if exported.data is not None:
+        return writer.add_bytes(exported.name, exported.data, when, compress=exported.compress)
+    assert exported.path is not None
+    return writer.add_file(
+        exported.name, exported.path, exported.size, when, compress=exported.compress
+    )
+
+
+def _chart(run: _Run) -> bytes | None:
+    timeline = chart.timeline(run.case.evidence)
+    if timeline is None:
+        return None
+    labels = chart.Labels(
+        title=run.text("dossier.chart_title"),
+        messages=run.text("dossier.chart_messages"),
+        calls=run.text("dossier.chart_calls"),
+        axis=run.text("dossier.chart_axis"),
+    )
+    return chart.render_chart(timeline, labels, pdf.FONT_PATH)
+
+
+def _report(
+    run: _Run,
+    context: dict[str, Any],
+    complaint: str,
+    chart_png: bytes | None,
+    base: FPDF,
+) -> bytes:
+    timeline = chart.timeline(run.case.evidence)
+    data = pdf.ReportData(
+        lang=run.lang,
+        context=context,
+        complaint=complaint,
+        chart=chart_png,
+        thumbnails=run.thumbnails,
+        images=run.images,
+        files=sum(1 for o in run.outcomes if o.part is not None),
+        period=(timeline.days[0], timeline.days[-1]) if timeline else None,
+        now=run.now,
+    )
+    return pdf.render_report(data, run.text, base)
+
+
+def _finish(run: _Run, report: bytes, note: str, out_dir: Path) -> Dossier:
+    """Add the report and the manifests, close the parts, move everything into ``out_dir``."""
+    writer = run.writer
+    when = stamp(run.now)
+    report_part = writer.add_last(REPORT, report, when, compress=True)
+    if report_part is not None:  # else too large for a part: it is sent beside the ZIPs
+        run.documents.append(_document(REPORT, report, report_part))
+    full = manifest.build_manifest(
+        run.case,
+        lang=run.lang,
+        note=note,
+        now=run.now,
+        outcomes=run.outcomes,
+        documents=run.documents,
+        parts=len(writer.parts),
+    )
+    per_part: dict[int, list[tuple[str, bytes]]] = {}
+    for number in range(1, len(writer.parts) + 1):
+        entries = [(manifest.MANIFEST, manifest.encode(full))]
+        if len(writer.parts) > 1:
+            subset = manifest.part_manifest(full, number)
+            entries.append((manifest.manifest_name(number), manifest.encode(subset)))
+        per_part[number] = entries
+    paths = writer.finish(per_part, when)
+    (writer.work / REPORT).write_bytes(report)
+    return Dossier(_move_out(paths, writer.work / REPORT, out_dir), out_dir / REPORT, full)
+
+
+def _move_out(paths: list[Path], report: Path, out_dir: Path) -> list[Path]:
+    """Replace the previous dossier in ``out_dir`` (whatever its number of parts)."""
+    for pattern in _OUTPUT_GLOBS:
+        for old in out_dir.glob(pattern):
+            old.unlink()
+    report.replace(out_dir / REPORT)
+    moved = []
+    for path in paths:
+        target = out_dir / path.name
+        path.replace(target)
+        moved.append(target)
+    return moved

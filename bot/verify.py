@@ -57,7 +57,11 @@ def check(zip_paths: Sequence[Path]) -> tuple[list[str], int]:
         _read_zip(Path(path), found)
     if found.manifest is None:
         return [*found.problems, "no manifest.json found"], len(found.hashes)
-    return found.problems + _compare(found.manifest, found), len(found.hashes)
+    try:
+        differences = _compare(found.manifest, found)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        differences = ["manifest.json is not a dossier manifest (fields missing or malformed)"]
+    return found.problems + differences, len(found.hashes)
 
 
 def expected_files(manifest: dict[str, Any]) -> list[Expected]:
@@ -97,6 +101,8 @@ def _read_zip(path: Path, found: _Found) -> None:
             _hash_entries(archive, path, found)
     except (OSError, zipfile.BadZipFile) as error:
         found.problems.append(f"{path.name}: not a readable ZIP file ({error})")
+    except (ValueError, TypeError, AttributeError):
+        found.problems.append(f"{path.name}: its manifests are malformed")
 
 
 def _load_json(

@@ -17,6 +17,7 @@
 ``archive`` (ZIP parts), ``manifest``, ``chart``, ``pdf``.
 """
 
+from bot.dossier.archive import PartTooSmall
 from bot.dossier.build import Dossier, Progress, build_dossier
 
-__all__ = ["Dossier", "Progress", "build_dossier"]
+__all__ = ["Dossier", "PartTooSmall", "Progress", "build_dossier"]

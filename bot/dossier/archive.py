@@ -116,9 +116,9 @@ class PartWriter:
 
     def _part_for(self, bound: int) -> _Part:
         if not self.parts or self.parts[-1].used + bound + self.reserve > self.max_bytes:
-            if self.parts and not self.parts[-1].names:
-                raise PartTooSmall("an entry does not fit in an empty part")
-            self._new_part()
+            part = self._new_part()
+            if part.used + bound + self.reserve > self.max_bytes:
+                raise PartTooSmall(f"{self.max_bytes} bytes cannot hold an entry and manifests")
         part = self.parts[-1]
         part.used += bound
         return part

@@ -101,8 +101,15 @@ async def build_dossier(
     progress: Progress | None = None,
     max_bytes: int = 50 * 1024 * 1024,
 ) -> Dossier:
-    """Build the ZIP(s) and the PDF report of a case in ``out_dir``; see the package doc."""
+    """Build the ZIP(s) and the PDF report of a case in ``out_dir``; see the package doc.
+
+    ``out_dir`` is the case's own folder: a dossier already there is replaced (whatever its
+    number of parts). ``now`` is the export time written in the files. ``progress`` is
+    awaited with (done, total) after each evidence item and each stage. Raises
+    ``PartTooSmall`` if ``max_bytes`` cannot even hold the documents and the manifests.
+    """
     started = time.monotonic()
+    now = files.utc(now)
     steps = _Steps(progress, len(case.evidence) + _STAGES)
     await asyncio.to_thread(out_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
     work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".dossier-", dir=out_dir))

@@ -67,7 +67,8 @@ class Absent:
     """An item listed in the manifest without a file, and why."""
 
     reason: str
-    """"not_downloaded" (too large to download) or "missing" (not in the store)."""
+    """"not_downloaded" (too large to download), "missing" (not stored, or no text), or
+    "too_large_for_part" (larger than a whole ZIP part may be)."""
 
 
 def export_name(item: EvidenceItem, extension: str, width: int = 3) -> str:
@@ -105,8 +106,10 @@ def export_item(store: EvidenceStore, item: EvidenceItem, width: int) -> Exporte
     """Produce the exported file of one item (blocking: run it in a thread)."""
     if item.kind in TEXT_KINDS and item.text is not None:
         return _export_text(item, width)
-    if item.too_large or item.sha256 is None:
+    if item.too_large:
         return Absent("not_downloaded")
+    if item.sha256 is None:
+        return Absent("missing")
     path = store.path_for(item.sha256)
     try:
         size = path.stat().st_size

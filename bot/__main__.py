@@ -1,8 +1,9 @@
 """Entry point: ``python -m bot`` (Telegram if a token is set, else the console chat).
 
 Usage:
-    python -m bot            Telegram with TELEGRAM_BOT_TOKEN, the console chat without
-    python -m bot console    the console chat
+    python -m bot                      Telegram with TELEGRAM_BOT_TOKEN, the console without
+    python -m bot console              the console chat
+    python -m bot verify DOSSIER.zip   check an exported dossier against its manifest
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def main(argv: list[str]) -> int:
     settings = Settings()
     setup_logging(settings.log_level)
     command = argv[0] if argv else None
+    if command == "verify":
+        from bot.verify import main as verify
+
+        return verify(argv[1:])
     if command not in (None, "console"):
         print(__doc__)
         return 2

@@ -26,4 +26,5 @@ async def open_core(settings: Settings) -> AsyncIterator[Core]:
             evidence=evidence,
             max_download_bytes=settings.max_download_bytes,
             retention_days=settings.retention_days,
+            work_dir=settings.data_dir / "tmp",
         )

@@ -15,11 +15,11 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.core import Core, Out, OutFile, OutText
+from bot.core import Core, Out, OutFile, OutLater, OutText
 from dialogs import (
     Choice,
     Command,
@@ -79,10 +79,10 @@ class Console:
                 self.out.write(f"> {line}\n")
             event = await self.event_for(line.strip())
             if event is not None:
-                self.show(await self.core.handle(CHANNEL, self.user_id, event))
+                await self.show_all(await self.core.handle(CHANNEL, self.user_id, event))
             for _, user_id, outs in await self.core.remind(CHANNEL):
                 if user_id == self.user_id:
-                    self.show(outs)
+                    await self.show_all(outs)
         self.print("console.bye")
 
     async def event_for(self, line: str) -> Event | None:
@@ -130,7 +130,7 @@ class Console:
                 caption=caption,
             )
 
-        self.show(
+        await self.show_all(
             await self.core.handle_file(
                 CHANNEL, self.user_id, lambda: _read(path), file, make_event
             )
@@ -146,7 +146,7 @@ class Console:
                 return option_id
         return None
 
-    def show(self, items: list[Out]) -> None:
+    def show(self, items: Sequence[Out]) -> None:
         """Print texts and buttons; write files under the exports directory."""
         for item in items:
             self.lang = item.lang
@@ -161,6 +161,14 @@ class Console:
                 self.out.write(self._text("console.file_saved", path=str(path)) + "\n")
             self.out.write("\n")
         self.out.flush()
+
+    async def show_all(self, items: list[Out]) -> None:
+        """Show items, building the slow ones (the dossier) on the way."""
+        for item in items:
+            if isinstance(item, OutLater):
+                self.show(await item.build(None))
+            else:
+                self.show([item])
 
     def print(self, key: str) -> None:
         self.out.write(self._text(key) + "\n\n")

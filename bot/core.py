@@ -10,17 +10,22 @@ conversation is saved, in one transaction, before anything is sent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+import tempfile
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.content import Content
+from bot.dossier import Progress, build_dossier
 from bot.evidence_store import EvidenceStore, TooLarge
 from bot.render import Renderer, split_message
 from bot.storage import Storage
 from dialogs import Conversation, Event, Reply, Result, StoredFile, Tick, step
+from dialogs.case import Case
 from dialogs.followup import RETENTION_WARNING_DAYS
+from dialogs.steps.report import DOSSIER
 
 Clock = Callable[[], datetime]
 
@@ -50,7 +55,16 @@ class OutFile:
     lang: str
 
 
-Out = OutText | OutFile
+@dataclass(frozen=True)
+class OutLater:
+    """Files that take a while to build (the dossier): the adapter shows progress, then sends
+    what ``build`` returns."""
+
+    lang: str
+    build: Callable[[Progress | None], Awaitable[list[OutFile]]]
+
+
+Out = OutText | OutFile | OutLater
 
 
 class FileGate:
@@ -99,6 +113,9 @@ class Core:
     clock: Clock = utcnow
     renderer: Renderer = field(init=False)
     max_download_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = 50 * 1024 * 1024
+    work_dir: Path = Path("data/tmp")
+    """Where the dossier is built (removed after sending); on the data directory's disk."""
     retention_days: int = 0
     _locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict, init=False)
     _files: FileGate = field(default_factory=FileGate, init=False)
@@ -214,6 +231,24 @@ class Core:
             out.extend(self._present(reply, result, escape))
         return out
 
+    def _dossier_builder(
+        self, case: Case, lang: str
+    ) -> Callable[[Progress | None], Awaitable[list[OutFile]]]:
+        async def build(progress: Progress | None) -> list[OutFile]:
+            self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
+                dossier = await build_dossier(
+                    case, lang=lang, store=self.evidence, renderer=self.renderer,
+                    content=self.content, now=self.clock(), out_dir=Path(tmp),
+                    progress=progress, max_bytes=self.max_upload_bytes,
+                )  # fmt: skip
+                paths = [*dossier.zip_paths, dossier.pdf_path]
+                return [
+                    OutFile(f"case{case.number}-{p.name}", p.read_bytes(), lang) for p in paths
+                ]
+
+        return build
+
     def _present(self, reply: Reply, result: Result, escape: Callable[[str], str]) -> list[Out]:
         lang = result.lang
         text = self.content.text(reply.key, lang, reply.params, escape)
@@ -230,6 +265,8 @@ class Core:
         case = result.conversation.case(reply.render.case)
         if case is None:
             return []
+        if reply.render.template == DOSSIER:
+            return [head, OutLater(lang, self._dossier_builder(case, lang))]
         document = self.renderer.render(reply.render.template, case, lang, self.clock())
         out: list[Out] = [head]
         if reply.render.in_chat:

@@ -163,3 +163,18 @@ def _state(database: Path) -> str | None:
     except sqlite3.Error:
         return None
     return row[0] if row else None
+
+
+def test_export_writes_a_dossier_that_the_verifier_accepts(tmp_path, files):
+    out = run_bot(tmp_path, full_script("es", files) + "\n/export\n", "console")
+    exports = tmp_path / "data" / "exports"
+    zips = sorted(exports.glob("case1-dossier*.zip"))
+    assert zips and (exports / "case1-report.pdf").is_file(), sorted(os.listdir(exports))
+    assert "case1-report.pdf" in out
+    env = _env(tmp_path)
+    verified = subprocess.run(
+        [sys.executable, "-m", "bot", "verify", *map(str, zips)], capture_output=True,
+        text=True, env=env, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith("OK")

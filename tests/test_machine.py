@@ -433,12 +433,12 @@ def test_start_again_welcomes_back_where_the_user_was(chat):
     assert chat.send("/start") == ["common.welcome_back", "details.ask_since"]
 
 
-def test_export_renders_the_evidence_index_as_a_file(chat):
+def test_export_asks_for_the_dossier(chat):
     walk_to(chat, "evidence")
     chat.attach()
     chat.send("/export")
     renders = [r.render for r in chat.replies if r.render]
-    assert renders[0].template == "evidence_index" and renders[0].as_file
+    assert [r.template for r in renders] == ["dossier"] and renders[0].as_file
 
 
 def test_the_conversation_survives_json_at_every_step(chat):

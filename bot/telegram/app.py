@@ -42,7 +42,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import open_core
-from bot.core import Core, Out, OutFile, OutText
+from bot.core import Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
 from bot.logs import user_ref
 from bot.settings import Settings
@@ -57,6 +57,8 @@ COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "sent", "
 TELEGRAM_LANGS = {"es": "es", "zh-Hans": "zh", "en": "en"}
 """Our languages -> the language codes Telegram clients report, for the command menu."""
 KEEP_UPDATE_KEYS_DAYS = 7
+PROGRESS_STEP = 20
+"""Percent between two edits of the dossier's progress message (edits are rate-limited)."""
 REMINDER_POLL_SECONDS = 60
 SLOW_DOWNLOAD_BYTES = 2 * 1024 * 1024
 """Files larger than this take long enough to download that the chat shows "typing"."""
@@ -136,7 +138,9 @@ class TelegramAdapter:
         if pressed is not None:
             outs = await self._settle_pressed(bot, pressed, outs)
         for out in outs:
-            if isinstance(out, OutFile):
+            if isinstance(out, OutLater):
+                await self._send_later(bot, chat_id, out)
+            elif isinstance(out, OutFile):
                 await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
                 await bot.send_document(chat_id, InputFile(out.data, filename=out.name))
             elif out.group is not None and out.number is not None:
@@ -147,6 +151,32 @@ class TelegramAdapter:
                     chat_id, out.text, parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(out), link_preview_options=NO_PREVIEW,
                 )  # fmt: skip
+
+    async def _send_later(self, bot: Bot, chat_id: int, later: OutLater) -> None:
+        """Build slow files (the dossier) while a progress message counts up, then send them."""
+        text = self.core.content.text
+        status = await bot.send_message(
+            chat_id, text("export.progress", later.lang, {"percent": 0})
+        )
+        shown = 0
+
+        async def progress(done: int, total: int) -> None:
+            nonlocal shown
+            percent = 100 * done // max(total, 1)
+            if percent - shown >= PROGRESS_STEP:
+                shown = percent
+                await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+                with contextlib.suppress(BadRequest):
+                    await status.edit_text(
+                        text("export.progress", later.lang, {"percent": percent})
+                    )
+
+        files = await later.build(progress)
+        with contextlib.suppress(BadRequest):
+            await status.edit_text(text("export.ready", later.lang, {"count": len(files)}))
+        for file in files:
+            await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+            await bot.send_document(chat_id, InputFile(file.data, filename=file.name))
 
     async def _settle_pressed(self, bot: Bot, pressed: Message, outs: list[Out]) -> list[Out]:
         """Edit the pressed message's keyboard when the answer is the same question (a

@@ -65,10 +65,15 @@ def on_report(turn: Turn, value: str) -> State | None:
     return None
 
 
+DOSSIER = "dossier"
+"""Not a template: the adapter builds the evidence dossier (ZIP and PDF report) for it."""
+
+
 def export(turn: Turn) -> None:
-    """Send the case's documents and its evidence index as files."""
+    """Send the evidence dossier (ZIP with the files and manifest, PDF report), and the
+    complaints as text files once the report exists."""
     turn.say("export.intro", count=len(turn.case.evidence))
-    turn.render("export.evidence_index", "evidence_index", as_file=True, in_chat=False)
+    turn.render("export.dossier", DOSSIER, as_file=True, in_chat=False)
     if turn.case.state == State.REPORT:
         for template in [*documents(turn), CONTACT_COMPLAINT]:
             turn.render(f"report.title.{template}", template, as_file=True, in_chat=False)

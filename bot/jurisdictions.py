@@ -29,7 +29,16 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from dialogs.steps.details import BEHAVIOURS
 
 __all__ = [
     "LANGUAGES",
@@ -112,19 +121,15 @@ ChannelKind = Literal[
 
 BasisKind = Literal["statute", "regulation", "guidance", "standard", "self_regulation", "ruling"]
 
-Behaviour = Literal[
-    "contacts_messaged",
-    "insults",
-    "violence_threats",
-    "defamation",
-    "doctored_photos",
-    "fake_legal",
-    "impersonation",
-    "employer_contacted",
-    "night_calls",
-    "data_published",
-    "extortion",
-]
+
+def _known_behaviour(value: str) -> str:
+    if value not in BEHAVIOURS:
+        raise ValueError(f"unknown behaviour {value!r}; the dialog offers {BEHAVIOURS}")
+    return value
+
+
+Behaviour = Annotated[str, AfterValidator(_known_behaviour)]
+"""One of the behaviours the dialog lets the user report (dialogs.steps.details)."""
 
 DeadlineKind = Literal["working", "business", "calendar"]
 

@@ -158,3 +158,29 @@ def test_a_scripted_run_at_debug_logs_no_content(tmp_path):
     for secret in (ID_NUMBER, CARD, "13912345678", "13800001111", "SecretLoansCo", "pay now"):
         assert secret not in log
     assert "SecretLoansCo" in done.stdout  # the conversation itself did happen
+
+
+async def test_the_dossier_never_holds_the_typed_id_or_card_in_full(tmp_path):
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from bot.dossier import build_dossier
+    from bot.evidence_store import EvidenceStore
+
+    content = Content.load()
+    chat = Chat(content=content.index)
+    walk_to(chat, "details_story")
+    chat.send(f"My ID is {ID_NUMBER} and my card {CARD}; they posted them online.")
+    walk_to(chat, "report")
+    dossier = await build_dossier(
+        chat.case, lang="zh-Hans", store=EvidenceStore(tmp_path / "store"),
+        renderer=Renderer(content), content=content, now=T0, out_dir=tmp_path / "out",
+    )  # fmt: skip
+    texts = [page.extract_text() for page in PdfReader(dossier.pdf_path).pages]
+    for path in dossier.zip_paths:
+        with zipfile.ZipFile(path) as archive:
+            texts += [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+    joined = "\n".join(texts)
+    assert "**************002X" in joined  # the masked form is there
+    assert ID_NUMBER not in joined and CARD not in joined and CARD.replace(" ", "") not in joined

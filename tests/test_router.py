@@ -382,3 +382,33 @@ def test_deadlines_come_from_the_content():
     assert (nfra.deadline_days, nfra.deadline_kind, nfra.deadline_of) == (15, "working", "body")
     text = Renderer(CONTENT).render("contacts", case, "en", NOW)
     assert "Expected answer within 15 working days." in text
+
+
+REQUIRED = {
+    # destination template: what that destination needs to find in it (English wording)
+    "platform_complaint": ["QuickCash", "FACTS", "EVIDENCE", "WHAT I ASK", "LEGAL BASIS"],
+    "regulator_complaint": [
+        "Complainant:", "liwei@example.com", "Lender / platform: QuickCash", "FACTS",
+        "EVIDENCE INDEX", "LEGAL BASIS", "REQUESTS", "complaint number",
+    ],
+    "police_statement": [
+        "FACTS IN TIME ORDER", "WHO THEY ARE", "+86 139 1234 5678", "EVIDENCE INDEX",
+    ],
+    "data_protection_complaint": ["Against: QuickCash", "WHAT DATA WAS USED", "REQUESTS"],
+    "collection_registry_complaint": ["WHO COLLECTED", "CHANNEL USED", "REASON"],
+    "report_center_complaint": ["NUMBERS AND ACCOUNTS TO REPORT", "+86 139 1234 5678"],
+    "contact_complaint": ["QuickCash", "+86 139 1234 5678", "[your name]"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("template", sorted(REQUIRED))
+def test_each_destination_template_has_the_fields_its_destination_requires(template):
+    case = make_case("mx", "licensed", ["contacts_messaged", "violence_threats"], "many")
+    case.details.collectors = ["+86 139 1234 5678"]
+    case.details.story = "They messaged my whole address book."
+    case.privacy.name_mode, case.privacy.name = "full", "Li Wei"
+    case.privacy.contact = "liwei@example.com"
+    text = Renderer(CONTENT).render(template, case, "en", NOW)
+    for field in REQUIRED[template]:
+        assert field in text, (template, field)
+    assert "Li Wei" in text or template == "contact_complaint"

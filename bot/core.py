@@ -139,6 +139,7 @@ class Core:
         """Apply one event for one user and return what to send; [] for a repeated update."""
         async with self.lock(channel, user_id):
             if update_key and await self.storage.is_processed(channel, update_key):
+                await self.storage.unjournal(channel, update_key)
                 return []
             async with self._files.writing():
                 result = await self._apply(channel, user_id, event, update_key)
@@ -180,6 +181,7 @@ class Core:
         """
         async with self.lock(channel, user_id):
             if update_key and await self.storage.is_processed(channel, update_key):
+                await self.storage.unjournal(channel, update_key)
                 return []
             async with self._files.writing():
                 if file.size is not None and file.size > self.max_download_bytes:

@@ -454,6 +454,10 @@ class Storage:
         return int(rows[0][0])
 
     async def _record_update(self, channel: str, update_key: str) -> None:
+        """Record the update as applied and drop it from the inbox (same transaction)."""
+        await self._db.execute(
+            "DELETE FROM inbox WHERE channel = ? AND update_key = ?", (channel, update_key)
+        )
         try:
             await self._db.execute(
                 "INSERT INTO processed_updates (channel, update_key, processed_at) "

@@ -20,10 +20,11 @@ import logging
 import re
 import signal
 import traceback
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 from telegram import (
@@ -78,26 +79,30 @@ class TelegramAdapter:
     def __post_init__(self) -> None:
         self.albums = AlbumAcks(self._send_album_ack)
         self._bot: object | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Apply one update and send what the dialog answers."""
+        handled = False
         try:
-            await self._apply(update, context)
+            handled = await self._apply(update, context)
         finally:
-            await self.core.storage.unjournal(CHANNEL, update_key(update.update_id))
+            if not handled:  # applied updates left the inbox with their save
+                await self.core.storage.unjournal(CHANNEL, update_key(update.update_id))
 
-    async def _apply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _apply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """Apply the update; return False if it needed no applying (nothing was saved)."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or chat.type != ChatType.PRIVATE:
-            return
+            return False
         self._bot = context.bot
         translated = to_event(update, self.core.clock())
         if translated is None:
-            return
+            return False
         key = update_key(update.update_id)
         query = update.callback_query
         if query is not None:
-            await query.answer()
+            self._background(query.answer())  # stops the client's spinner; no need to wait
         if isinstance(translated, Incoming):
             incoming = translated
             if (incoming.file.size or 0) > SLOW_DOWNLOAD_BYTES:
@@ -118,6 +123,7 @@ class TelegramAdapter:
             query.message if query is not None and isinstance(query.message, Message) else None
         )
         await self.send(context.bot, chat.id, outs, pressed)
+        return True
 
     async def _download(
         self, context: ContextTypes.DEFAULT_TYPE, file_id: str
@@ -188,14 +194,34 @@ class TelegramAdapter:
             and _plain(first.text) == _plain(pressed.text or "")
         )
         markup = keyboard(first) if same and isinstance(first, OutText) else None
+        edit = self._edit_markup(bot, pressed, markup)
+        if same:
+            await edit  # the edited keyboard is the answer
+            return outs[1:]
+        self._background(edit)  # tidying an old message need not delay the answer
+        return outs
+
+    async def _edit_markup(
+        self, bot: Bot, message: Message, markup: InlineKeyboardMarkup | None
+    ) -> None:
         try:
             await bot.edit_message_reply_markup(
-                chat_id=pressed.chat_id, message_id=pressed.message_id, reply_markup=markup
+                chat_id=message.chat_id, message_id=message.message_id, reply_markup=markup
             )
         except BadRequest as error:
             if "not modified" not in error.message:
                 raise
-        return outs[1:] if same else outs
+
+    def _background(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run a side task (answering a button press, tidying a keyboard) without waiting."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("side request failed: %s", type(task.exception()).__name__)
 
     async def _send_album_ack(
         self, chat_id: int, lang: str, saved: list[int], duplicates: list[int]

@@ -62,6 +62,15 @@ def test_status_lists_what_was_sent(chat: Chat):
     assert chat.replies[1].params["reference"] == "REF-1"
 
 
+def settings_for(tmp_path: Path, retention_days: int = 0) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=SecretStr("unused"),
+        data_dir=tmp_path / "data",
+        retention_days=retention_days,
+    )
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday
@@ -71,11 +80,7 @@ class Clock:
 
 
 async def test_a_reminder_fires_exactly_once_across_a_restart(tmp_path: Path):
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=SecretStr("unused"),
-        data_dir=tmp_path / "data",
-    )
+    settings = settings_for(tmp_path)
     clock = Clock()
 
     async def say(core, event_factory) -> list:
@@ -105,12 +110,7 @@ async def test_a_reminder_fires_exactly_once_across_a_restart(tmp_path: Path):
 
 
 async def test_retention_warns_first_then_deletes_untouched_cases(tmp_path: Path):
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=SecretStr("unused"),
-        data_dir=tmp_path / "data",
-        retention_days=30,
-    )
+    settings = settings_for(tmp_path, retention_days=30)
     clock = Clock()
     async with open_core(settings) as core:
         core.clock = clock
@@ -130,12 +130,7 @@ async def test_retention_warns_first_then_deletes_untouched_cases(tmp_path: Path
 
 
 async def test_using_a_case_resets_the_retention_clock(tmp_path: Path):
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=SecretStr("unused"),
-        data_dir=tmp_path / "data",
-        retention_days=30,
-    )
+    settings = settings_for(tmp_path, retention_days=30)
     clock = Clock()
     async with open_core(settings) as core:
         core.clock = clock

@@ -123,7 +123,8 @@ async def build_dossier(
         # The chart and the report's font do not depend on the files: start them now.
         chart_task = background.spawn(asyncio.to_thread(_chart, run))
         base_task = background.spawn(
-            asyncio.to_thread(pdf.new_report, case.number, lang, now, run.text)
+            asyncio.to_thread(pdf.new_report, case.number, lang, now, run.text),
+            release=pdf.close_report,
         )
         await asyncio.to_thread(_add_documents, run, texts)
         await steps.step()
@@ -156,20 +157,25 @@ async def build_dossier(
 
 
 class _Background:
-    """Tasks running beside the main sequence; cancelled (and awaited) if the build fails."""
+    """Tasks running beside the main sequence. They run in threads, which cannot be
+    interrupted: if the build fails they are awaited and what they made is released."""
 
     def __init__(self) -> None:
-        self.tasks: list[asyncio.Task[Any]] = []
+        self.tasks: list[tuple[asyncio.Task[Any], Callable[[Any], None] | None]] = []
 
-    def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    def spawn(
+        self, work: Coroutine[Any, Any, T], release: Callable[[T], None] | None = None
+    ) -> asyncio.Task[T]:
         task = asyncio.ensure_future(work)
-        self.tasks.append(task)
+        self.tasks.append((task, release))
         return task
 
     async def cancel(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        tasks = [task for task, _ in self.tasks]
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for (_, release), result in zip(self.tasks, results, strict=True):
+            if release is not None and not isinstance(result, BaseException):
+                release(result)
 
 
 def _render_documents(
@@ -211,7 +217,7 @@ async def _add_items(run: _Run, store: EvidenceStore, steps: _Steps) -> None:
                 await slots.acquire()
                 thumbnails.spawn(_thumbnail(run, item.number, image, slots))
             await steps.step()
-        await asyncio.gather(*thumbnails.tasks)
+        await asyncio.gather(*(task for task, _ in thumbnails.tasks))
     except BaseException:
         await thumbnails.cancel()
         raise

@@ -118,11 +118,22 @@ def render_report(data: ReportData, text: Text, pdf: FPDF | None = None) -> byte
     """Lay out the report (in ``pdf`` from new_report, if given); return the PDF bytes."""
     if pdf is None:
         pdf = new_report(data.context["case"]["number"], data.lang, data.now, text)
-    _cover(pdf, data, text)
-    _index(pdf, data, text)
-    _thumbnails(pdf, data, text)
-    _complaint(pdf, data, text)
-    return bytes(pdf.output())
+    try:
+        _cover(pdf, data, text)
+        _index(pdf, data, text)
+        _thumbnails(pdf, data, text)
+        _complaint(pdf, data, text)
+        return bytes(pdf.output())
+    finally:
+        close_report(pdf)
+
+
+def close_report(pdf: FPDF) -> None:
+    """Close the font files fpdf2 keeps open (it reads them lazily)."""
+    for font in pdf.fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.close()
 
 
 def _heading(pdf: FPDF, title: str, size: float = 15) -> None:

@@ -54,8 +54,10 @@ ROLE_RANK: dict[str, int] = {
     "credit_reference": 50,
     "court": 60,
     "support": 70,
-    "platform": 80,
 }
+PLATFORM_RANK = 10
+"""The lender's own channel comes before every regulator (and after the police when the
+police come first)."""
 POLICE = ("police_online", "police", "prosecutor")
 REASONS = (
     "emergency", "threats", "extortion", "fake_legal", "unlicensed", "licensed",
@@ -132,7 +134,7 @@ def case_tags(case: Case) -> set[str]:
 def route(case: Case, bodies: tuple[BodyRef, ...]) -> list[Destination]:
     """Return the destinations for the case, most urgent first."""
     tags = case_tags(case)
-    ranked: list[tuple[int, int, Destination]] = [(_platform_rank(tags), -1, _platform(tags))]
+    ranked: list[tuple[int, int, Destination]] = [(PLATFORM_RANK, -1, _platform(tags))]
     for index, body in enumerate(bodies):
         shared = tags.intersection(body.scope) | ({"always"} & set(body.scope))
         if not shared or body.role == PLATFORM:
@@ -151,10 +153,6 @@ def _rank(body: BodyRef, tags: set[str]) -> int:
     if body.role == "registry" and "lender_unknown" in tags:
         rank = 11
     return rank
-
-
-def _platform_rank(tags: set[str]) -> int:
-    return 10
 
 
 def _platform(tags: set[str]) -> Destination:

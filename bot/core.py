@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.content import Content
-from bot.dossier import Progress, build_dossier
 from bot.evidence_store import EvidenceStore, TooLarge
 from bot.render import Renderer, split_message
 from bot.storage import Storage
@@ -53,6 +52,10 @@ class OutFile:
     name: str
     data: bytes
     lang: str
+
+
+Progress = Callable[[int, int], Awaitable[None]]
+"""(done, total): how far a slow build has come."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,10 @@ class Core:
         self, case: Case, lang: str
     ) -> Callable[[Progress | None], Awaitable[list[OutFile]]]:
         async def build(progress: Progress | None) -> list[OutFile]:
+            # Imported here: the PDF and chart libraries cost ~80 MiB and half a second,
+            # and only /export needs them.
+            from bot.dossier import build_dossier
+
             self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
                 dossier = await build_dossier(

@@ -150,3 +150,21 @@ def test_callback_data_that_is_too_long_is_refused():
 
 def _command(length: int) -> dict:
     return {"type": "bot_command", "offset": 0, "length": length}
+
+
+def test_consecutive_short_replies_go_out_as_one_message():
+    from bot.core import OutFile, OutText
+    from bot.telegram.app import merge_short
+
+    outs = [
+        OutText("Thank you.", "en", key="onboarding.jurisdiction_set"),
+        OutText("Step 1", "en", (("ev:done", "Done"),), 1, "evidence.ask"),
+        OutText("Saved #1", "en", key="evidence.saved", group="album", number=1),
+        OutText("a long complaint", "en"),  # a document chunk: never merged
+        OutFile("case1.txt", b"x", "en"),
+    ]
+    merged = merge_short(outs)
+    assert [type(o).__name__ for o in merged] == ["OutText", "OutText", "OutText", "OutFile"]
+    first = merged[0]
+    assert isinstance(first, OutText)
+    assert first.text == "Thank you.\n\nStep 1" and first.buttons == (("ev:done", "Done"),)

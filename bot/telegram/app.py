@@ -143,7 +143,7 @@ class TelegramAdapter:
         outs = list(outs)
         if pressed is not None:
             outs = await self._settle_pressed(bot, pressed, outs)
-        for out in outs:
+        for out in merge_short(outs):
             if isinstance(out, OutLater):
                 await self._send_later(bot, chat_id, out)
             elif isinstance(out, OutFile):
@@ -277,6 +277,36 @@ class TelegramAdapter:
 
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+MERGE_LIMIT = 3000
+"""Consecutive short replies of one update go out as one message up to this length."""
+
+
+def merge_short(outs: Sequence[Out]) -> list[Out]:
+    """Join consecutive dialog replies (no buttons before the last) into one message: one
+    request to Telegram instead of several, and one notification for the user."""
+    merged: list[Out] = []
+    for out in outs:
+        last = merged[-1] if merged else None
+        joinable = (
+            isinstance(out, OutText)
+            and isinstance(last, OutText)
+            and last.key is not None
+            and out.key is not None
+            and not last.buttons
+            and last.group is None
+            and out.group is None
+            and len(last.text) + len(out.text) < MERGE_LIMIT
+        )
+        if joinable:
+            assert isinstance(last, OutText) and isinstance(out, OutText)
+            merged[-1] = OutText(
+                f"{last.text}\n\n{out.text}", out.lang, out.buttons, out.case, out.key
+            )
+        else:
+            merged.append(out)
+    return merged
 
 
 def keyboard(out: OutText | None) -> InlineKeyboardMarkup | None:

@@ -83,12 +83,15 @@ class Content:
             languages=tuple(lang for lang in order if lang in self.texts),
             jurisdictions=tuple(self.jurisdictions),
             phone_regions={jid: j.phone_region for jid, j in self.jurisdictions.items()},
+            lender_types={jid: j.lender_types for jid, j in self.jurisdictions.items()},
+            regions={jid: j.regions for jid, j in self.jurisdictions.items()},
+            timezones={jid: j.timezone for jid, j in self.jurisdictions.items()},
             bodies={
                 jid: tuple(
                     BodyRef(
                         id=b.id, role=b.role, scope=b.scope, template=b.template,
                         deadline_days=b.deadline_days, deadline_kind=b.deadline_kind,
-                        deadline_of=b.deadline_of,
+                        deadline_of=b.deadline_of, lender_types=b.lender_types,
                     )
                     for b in j.bodies
                 )

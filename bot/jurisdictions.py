@@ -7,13 +7,16 @@ here, it is listed in an ``unknown`` field instead (see ``content/jurisdictions/
 
 Schema (TOML file -> models below)::
 
-    id, checked (date), phone_region, emergency[], name{}, note{}?   -> Jurisdiction
-    [[bodies]]  id, native_name, role, scope[], confidence, sources[],
+    id, checked (date), phone_region, timezone, documents_lang?, emergency[],
+    lender_types[], regions[], name{}, note{}?                     -> Jurisdiction
+    [[bodies]]  id, native_name, role, scope[], lender_types[], confidence, sources[],
                 deadline_days?, deadline_kind?, deadline_of?, unknown[],
                 name{}, handles{}, not_handles{}?, note{}?          -> Body
     [[bodies.channels]]  kind, value?, confidence, sources[]?, note{}?  -> Channel
-    [[legal_bases]]  id, kind, confidence, sources[], behaviours[], unknown[],
+    [[legal_bases]]  id, kind, domains[], confidence, sources[], behaviours[], requires[],
+                     lender_types[], region?, current, in_documents, unknown[],
                      law{}, article{}?, summary{}, note{}?         -> LegalBasis
+    [[crisis_lines]]  value, name{}, hours{}?, confidence, sources[]  -> CrisisLine
 
 ``{}`` is a localized string: a table with the keys ``en``, ``es`` and ``zh-Hans``
 (:class:`L10n`). ``checked`` is the date the facts were checked; it applies to every entry
@@ -49,11 +52,14 @@ __all__ = [
     "Channel",
     "ChannelKind",
     "Confidence",
+    "CrisisLine",
+    "Domain",
     "DeadlineKind",
     "DeadlineOf",
     "Jurisdiction",
     "L10n",
     "LegalBasis",
+    "Requirement",
     "Role",
     "Scope",
     "Template",
@@ -131,6 +137,23 @@ def _known_behaviour(value: str) -> str:
 Behaviour = Annotated[str, AfterValidator(_known_behaviour)]
 """One of the behaviours the dialog lets the user report (dialogs.steps.details)."""
 
+Domain = Literal[
+    "criminal",
+    "public_order",
+    "data_protection",
+    "collection",
+    "consumer",
+    "contract",
+    "telecom",
+    "online_content",
+]
+"""What a legal basis is about; each destination cites the domains its role enforces
+(:data:`dialogs.bases.ROLE_DOMAINS`)."""
+
+Requirement = Literal["licensed", "unlicensed"]
+"""A fact the user must have stated for a basis to apply (an unknown licence satisfies
+neither)."""
+
 DeadlineKind = Literal["working", "business", "calendar"]
 
 Template = Literal[
@@ -140,6 +163,7 @@ Template = Literal[
     "data_protection_complaint",
     "collection_registry_complaint",
     "report_center_complaint",
+    "association_report",
 ]
 """The destination templates in ``content/templates/<lang>/``."""
 
@@ -228,6 +252,9 @@ class Body(_Model):
     complain to first (the carrier before 12300, the bank before the Banco de España)."""
     unknown: tuple[Unknown, ...] = ()
     channels: tuple[Channel, ...] = ()
+    lender_types: tuple[Id, ...] = ()
+    """The jurisdiction's lender types this body supervises; empty: no such limit. When the
+    user named another type, the body is listed under "not for this case"."""
     template: Template | None = None
     """The complaint this body receives, when it wants something other than the default of
     its role (e.g. REDECO's form asks who collected, by which channel and why)."""
@@ -265,8 +292,20 @@ class LegalBasis(_Model):
     kind: BasisKind
     confidence: Confidence
     sources: tuple[Text, ...] = Field(min_length=1)
+    domains: tuple[Domain, ...] = ()
+    """What the basis is about: a destination cites only the domains its role enforces."""
     behaviours: tuple[Behaviour, ...] = ()
     """The reported behaviours this basis addresses (may be empty: background law)."""
+    requires: tuple[Requirement, ...] = ()
+    """Facts the user must have stated for the basis to apply (all of them)."""
+    lender_types: tuple[Id, ...] = ()
+    """The basis binds only these lender types (the user must have named one of them)."""
+    region: Id | None = None
+    """The basis is law only in this region of the jurisdiction (a state, a province)."""
+    current: bool = True
+    """False for a superseded text (kept for the record; never cited)."""
+    in_documents: bool = True
+    """False when citing it would need a caveat (the chat may mention it; no letter does)."""
     law: L10n
     article: L10n | None = None
     """Absent when the basis is a whole law or the article number is unknown."""
@@ -275,12 +314,31 @@ class LegalBasis(_Model):
     unknown: tuple[Unknown, ...] = ()
 
 
+class CrisisLine(_Model):
+    """A suicide-prevention or psychological-support line, shown with the emergency numbers."""
+
+    value: Text
+    name: L10n
+    hours: L10n | None = None
+    confidence: Confidence
+    sources: tuple[Text, ...] = Field(min_length=1)
+
+
 class Jurisdiction(_Model):
     id: Id
     checked: date
     """The date the facts were checked; applies to every entry of the file."""
     phone_region: str = Field(pattern=r"^([A-Z]{2})?$")
     """Region code for ``phonenumbers`` ("" for the generic jurisdiction)."""
+    timezone: Text = "UTC"
+    """IANA time zone in which documents give dates and times ("Asia/Shanghai")."""
+    documents_lang: Text | None = None
+    """The language the bodies here read; None: the user's own language."""
+    lender_types: tuple[Id, ...] = ()
+    """The lender types the user is asked to choose from (labels in the texts)."""
+    regions: tuple[Id, ...] = ()
+    """Regions the user is asked about because a rule depends on them (labels in the texts)."""
+    crisis_lines: tuple[CrisisLine, ...] = ()
     emergency: tuple[Text, ...] = ()
     name: L10n
     note: L10n | None = None

@@ -17,7 +17,8 @@ from typing import Any
 import jinja2
 
 from bot.content import Content
-from bot.jurisdictions import Body, Jurisdiction, LegalBasis
+from bot.documents import DOCUMENTS, document_context, document_lang
+from bot.jurisdictions import Body, Jurisdiction
 from dialogs.case import Case, EvidenceItem, Finding
 from dialogs.numbers import mask_text
 from dialogs.router import PLATFORM, Destination, case_tags, route
@@ -36,10 +37,36 @@ class Renderer:
             lstrip_blocks=True,
         )
 
-    def render(self, template: str, case: Case, lang: str, now: datetime) -> str:
-        """Render a document of the case in the given language."""
+    def render(
+        self, template: str, case: Case, lang: str, now: datetime, *, trace: bool = False
+    ) -> str:
+        """Render a document of the case in the given language.
+
+        ``trace`` marks every fact clause with the field it rests on (for tests)."""
+        if template in DOCUMENTS:
+            return self.env.get_template(f"documents/{template}.txt.j2").render(
+                self.document_context(template, case, lang, now, trace=trace)
+            )
         context = self.context(case, lang, now)
         return self.env.get_template(f"{lang}/{template}.txt.j2").render(context)
+
+    def document_lang(self, case: Case, user_lang: str) -> str:
+        """Return the language a document of the case is written in for its readers."""
+        return document_lang(self.content, case, user_lang)
+
+    def document_context(
+        self, template: str, case: Case, lang: str, now: datetime, *, trace: bool = False
+    ) -> dict[str, Any]:
+        """Build the context of a document: only the facts the user stated, masked."""
+        jurisdiction = self.content.jurisdictions[case.jurisdiction or "generic"]
+        safe = _Masker(findings_for(case, jurisdiction.phone_region))
+        victim = {
+            "name": _display_name(case.privacy.name, case.privacy.name_mode),
+            "contact": case.privacy.contact,
+        }
+        return document_context(
+            self.content, case, template, lang, now, safe, victim, trace=trace
+        )
 
     def context(self, case: Case, lang: str, now: datetime) -> dict[str, Any]:
         """Build the template context: the case's facts, masked, and its jurisdiction."""
@@ -47,8 +74,9 @@ class Renderer:
         findings = findings_for(case, jurisdiction.phone_region)
         safe = _Masker(findings)
         label = _Labels(self.content, lang)
-        destinations = route(case, self.content.index.bodies.get(jurisdiction.id, ()))
-        tags = case_tags(case)
+        bodies = self.content.index.bodies.get(jurisdiction.id, ())
+        destinations = route(case, bodies, now.date())
+        tags = case_tags(case, now.date())
         return {
             "lang": lang,
             "today": now.date().isoformat(),
@@ -75,19 +103,15 @@ class Renderer:
                 "collectors": list(case.details.collectors),
             },
             "evidence": [_evidence_row(item, label, safe) for item in case.evidence],
-            "timeline": _timeline(case, label, safe),
-            "channels": list(
-                dict.fromkeys(label.text(f"kind.{i.kind.value}") for i in case.evidence)
-            ),
             "jurisdiction": _jurisdiction(jurisdiction, lang),
             "destinations": _destinations(destinations, jurisdiction, label),
             "support": [_body(b, label) for b in jurisdiction.bodies if b.role == "support"],
             "others": [
                 _body(b, label)
                 for b in jurisdiction.bodies
-                if b.role != "platform" and b.id not in {d.body for d in destinations}
+                if b.role not in ("platform", "support")
+                and b.id not in {d.body for d in destinations}
             ],
-            "bases": [_basis(b, lang) for b in cited_bases(jurisdiction, case)],
             "threats": bool(tags & {"threats", "extortion", "emergency"}),
         }
 
@@ -135,34 +159,6 @@ def _evidence_row(item: EvidenceItem, label: _Labels, safe: _Masker) -> dict[str
         "from": (origin.name or origin.username) if origin else None,
         "sent": origin.date.strftime("%Y-%m-%d %H:%M UTC") if origin and origin.date else None,
     }
-
-
-def _channels(case: Case) -> list[str]:
-    """Return how the collectors got in touch, as far as the evidence and answers show."""
-    kinds = {item.kind.value for item in case.evidence}
-    behaviours = set(case.details.behaviours)
-    found = []
-    if kinds & {"voice", "audio"} or "night_calls" in behaviours:
-        found.append("calls")
-    if kinds & {"screenshot", "text", "contact"} or "contacts_messaged" in behaviours:
-        found.append("messages")
-    if "data_published" in behaviours or "defamation" in behaviours:
-        found.append("posts")
-    return found
-
-
-def _timeline(case: Case, label: _Labels, safe: _Masker) -> list[dict[str, Any]]:
-    """Return the evidence in the order things happened (original send date if forwarded)."""
-
-    def when(item: EvidenceItem) -> datetime:
-        return item.forward.date if item.forward and item.forward.date else item.received_at
-
-    rows = []
-    for item in sorted(case.evidence, key=lambda i: (when(i), i.number)):
-        row = _evidence_row(item, label, safe)
-        row["when"] = when(item).strftime("%Y-%m-%d %H:%M UTC")
-        rows.append(row)
-    return rows
 
 
 def _jurisdiction(jurisdiction: Jurisdiction, lang: str) -> dict[str, Any]:
@@ -227,24 +223,6 @@ def _body(body: Body, label: _Labels) -> dict[str, Any]:
             }
             for ch in body.channels
         ],
-    }
-
-
-def cited_bases(jurisdiction: Jurisdiction, case: Case) -> tuple[LegalBasis, ...]:
-    """Return the legal bases a complaint cites: those that address the reported behaviours,
-    or, when none was reported, the background law of the jurisdiction."""
-    cited = jurisdiction.bases_for(case.details.behaviours)
-    return cited or tuple(b for b in jurisdiction.legal_bases if not b.behaviours)
-
-
-def _basis(basis: LegalBasis, lang: str) -> dict[str, Any]:
-    return {
-        "law": basis.law.get(lang),
-        "article": basis.article.get(lang) if basis.article else None,
-        "summary": basis.summary.get(lang),
-        "note": basis.note.get(lang) if basis.note else None,
-        "confidence": basis.confidence,
-        "sources": list(basis.sources),
     }
 
 

@@ -7,7 +7,7 @@ dialog reads and returns a whole conversation, the storage saves it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,8 +80,14 @@ class PlatformInfo(_Model):
     operator: str | None = None
     licensed: str | None = None
     """"licensed", "unlicensed" or "unknown": whether a regulator can act on the lender."""
+    lender_type: str | None = None
+    """A lender-type id of the jurisdiction (China: "bank", "consumer_finance", "small_loan";
+    Mexico: "sofom", "unregistered"...) or "unknown"; decides which regulator supervises it."""
     complained: bool | None = None
     complained_when: str | None = None
+    """What the user typed for when they asked the platform."""
+    complained_on: date | None = None
+    """That answer read as a date and confirmed by the user; the router counts from it."""
     channel: str | None = None
     """An option id: "in_app", "phone", "email", "other"."""
     reference: str | None = None
@@ -89,11 +95,31 @@ class PlatformInfo(_Model):
     """An option id: "no_answer", "refused", "promised", "resolved"."""
 
 
+class Loan(_Model):
+    """What identifies the loan at the lender; every field optional, each typed by the user."""
+
+    account: str | None = None
+    """The account at the app: the registered phone number or the user id."""
+    contract: str | None = None
+    """The contract or order number."""
+    amount: str | None = None
+    """The amount borrowed, as typed (with its currency if given)."""
+    borrowed_on: date | None = None
+    due_on: date | None = None
+    repaid: str | None = None
+    demanded: str | None = None
+
+    def given(self) -> bool:
+        return any(value is not None for value in self.model_dump().values())
+
+
 class Details(_Model):
     story: str | None = None
     story_voice: int | None = None
     """The evidence number of a voice note that tells the story, if told by voice."""
     since: str | None = None
+    since_on: date | None = None
+    """``since`` read as a date, when it names one."""
     contacts_reached: str | None = None
     """An option id ("none", "few", "some", "many", "unknown") or a typed number."""
     behaviours: list[str] = Field(default_factory=list)
@@ -102,6 +128,12 @@ class Details(_Model):
     collector_candidates: list[str] = Field(default_factory=list)
     danger: bool = False
     """The user said they are in danger now: emergency numbers come first."""
+    reach: list[str] = Field(default_factory=list)
+    """How the collectors reached people: "calls", "sms", "messaging", "posts", "visits"."""
+    disclosed: bool | None = None
+    """Whether the collectors told third parties about the debt (None: not answered)."""
+    posted: bool | None = None
+    """Whether anything was posted publicly (None: not answered)."""
 
 
 class Finding(_Model):
@@ -140,15 +172,31 @@ class Report(_Model):
     remind_at: datetime | None = None
 
 
+class Contact(_Model):
+    """What a harassed contact (not the borrower) tells about the messages they received."""
+
+    sender: str | None = None
+    """The number or account that contacted them."""
+    received_on: date | None = None
+    borrower: str | None = None
+    """The borrower's name, only if the contact chose to give it."""
+
+
 class Case(_Model):
     number: int
     """Per-user case number, shown to the user."""
     state: State = State.JURISDICTION
     jurisdiction: str | None = None
+    region: str | None = None
+    """A region id of the jurisdiction where a rule depends on it (Mexico: "cdmx", "other")."""
+    speaker: str | None = None
+    """Who is speaking: "borrower" or "contact" (a person the collectors reached)."""
     created_at: datetime
     updated_at: datetime
     evidence: list[EvidenceItem] = Field(default_factory=list)
     platform: PlatformInfo = Field(default_factory=PlatformInfo)
+    loan: Loan = Field(default_factory=Loan)
+    contact: Contact = Field(default_factory=Contact)
     details: Details = Field(default_factory=Details)
     privacy: Privacy = Field(default_factory=Privacy)
     report: Report = Field(default_factory=Report)

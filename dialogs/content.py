@@ -23,6 +23,12 @@ class ContentIndex(BaseModel):
     """Jurisdiction id -> region code used to read phone numbers written without a prefix."""
     bodies: dict[str, tuple[BodyRef, ...]] = Field(default_factory=dict)
     """Jurisdiction id -> its bodies, as the router needs them."""
+    lender_types: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Jurisdiction id -> the lender types the user may choose from (may be empty)."""
+    regions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Jurisdiction id -> the regions the user is asked about (may be empty)."""
+    timezones: dict[str, str] = Field(default_factory=dict)
+    """Jurisdiction id -> IANA time zone: dates the user types are read in it."""
     crisis_phrases: tuple[str, ...] = ()
     """Lower-case phrases that signal the user is in crisis or in danger now."""
     reminder_days: int = 15

@@ -86,12 +86,18 @@ class Content:
             lender_types={jid: j.lender_types for jid, j in self.jurisdictions.items()},
             regions={jid: j.regions for jid, j in self.jurisdictions.items()},
             timezones={jid: j.timezone for jid, j in self.jurisdictions.items()},
+            documents_langs={
+                jid: j.documents_lang
+                for jid, j in self.jurisdictions.items()
+                if j.documents_lang and j.documents_lang in self.texts
+            },
             bodies={
                 jid: tuple(
                     BodyRef(
                         id=b.id, role=b.role, scope=b.scope, template=b.template,
                         deadline_days=b.deadline_days, deadline_kind=b.deadline_kind,
                         deadline_of=b.deadline_of, lender_types=b.lender_types,
+                        regions=b.regions,
                     )
                     for b in j.bodies
                 )

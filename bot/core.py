@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.content import Content
+from bot.documents import DOCUMENTS
 from bot.evidence_store import EvidenceStore, TooLarge
 from bot.render import Renderer, split_message
 from bot.storage import Storage
@@ -27,6 +28,11 @@ from dialogs.followup import RETENTION_WARNING_DAYS
 from dialogs.steps.report import DOSSIER
 
 Clock = Callable[[], datetime]
+
+CHAT_LIMIT = 1500
+"""Characters (UTF-16 units) of one chat message the bot writes unasked: a phone screen or two."""
+FULL_TEXT_LIMIT = 4000
+"""Per message when the user asked for a whole document (Telegram's limit is 4096)."""
 
 
 def utcnow() -> datetime:
@@ -276,11 +282,18 @@ class Core:
             return []
         if reply.render.template == DOSSIER:
             return [head, OutLater(lang, self._dossier_builder(case, lang))]
-        document = self.renderer.render(reply.render.template, case, lang, self.clock())
-        out: list[Out] = [head]
-        if reply.render.in_chat:
-            out.extend(OutText(escape(chunk), lang) for chunk in split_message(document))
-        if reply.render.as_file:
-            name = f"case{case.number}-{reply.render.template.replace('_', '-')}-{lang}.txt"
-            out.append(OutFile(name, document.encode("utf-8"), lang))
+        render, now = reply.render, self.clock()
+        out: list[Out] = [head] if text.strip() else []
+        if render.in_chat:
+            document = self.renderer.render(render.template, case, lang, now, item=render.item)
+            limit = FULL_TEXT_LIMIT if render.full else CHAT_LIMIT
+            out.extend(OutText(escape(chunk), lang) for chunk in split_message(document, limit))
+        if render.as_file:
+            langs = [lang]
+            if render.template in DOCUMENTS:
+                langs = list(dict.fromkeys([self.renderer.document_lang(case, lang), lang]))
+            for file_lang in langs:
+                document = self.renderer.render(render.template, case, file_lang, now)
+                name = f"case{case.number}-{render.template.replace('_', '-')}-{file_lang}.txt"
+                out.append(OutFile(name, document.encode("utf-8"), lang))
         return out

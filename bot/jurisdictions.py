@@ -9,7 +9,7 @@ Schema (TOML file -> models below)::
 
     id, checked (date), phone_region, timezone, documents_lang?, emergency[],
     lender_types[], regions[], name{}, note{}?                     -> Jurisdiction
-    [[bodies]]  id, native_name, role, scope[], lender_types[], confidence, sources[],
+    [[bodies]]  id, native_name, role, scope[], lender_types[], regions[], confidence, sources[],
                 deadline_days?, deadline_kind?, deadline_of?, unknown[],
                 name{}, handles{}, not_handles{}?, note{}?          -> Body
     [[bodies.channels]]  kind, value?, confidence, sources[]?, note{}?  -> Channel
@@ -255,6 +255,8 @@ class Body(_Model):
     lender_types: tuple[Id, ...] = ()
     """The jurisdiction's lender types this body supervises; empty: no such limit. When the
     user named another type, the body is listed under "not for this case"."""
+    regions: tuple[Id, ...] = ()
+    """The jurisdiction's regions this body serves (a city's police); empty: all of them."""
     template: Template | None = None
     """The complaint this body receives, when it wants something other than the default of
     its role (e.g. REDECO's form asks who collected, by which channel and why)."""

@@ -25,6 +25,10 @@ from dialogs.router import PLATFORM, Destination, case_tags, route
 from dialogs.steps.privacy import findings_for
 
 
+CHAT_TEMPLATES = ("card", "others")
+"""Chat texts shared by every language (``content/templates/chat/``), worded in the texts."""
+
+
 class Renderer:
     def __init__(self, content: Content) -> None:
         self.content = content
@@ -38,16 +42,28 @@ class Renderer:
         )
 
     def render(
-        self, template: str, case: Case, lang: str, now: datetime, *, trace: bool = False
+        self,
+        template: str,
+        case: Case,
+        lang: str,
+        now: datetime,
+        *,
+        item: int | None = None,
+        trace: bool = False,
     ) -> str:
         """Render a document of the case in the given language.
 
-        ``trace`` marks every fact clause with the field it rests on (for tests)."""
+        ``item`` picks one part (a destination's card); ``trace`` marks every fact clause
+        with the field it rests on (for tests)."""
         if template in DOCUMENTS:
             return self.env.get_template(f"documents/{template}.txt.j2").render(
                 self.document_context(template, case, lang, now, trace=trace)
             )
         context = self.context(case, lang, now)
+        if template in CHAT_TEMPLATES:
+            context["item"] = item
+            context["t"] = lambda key, **params: self.content.text(key, lang, params)
+            return self.env.get_template(f"chat/{template}.txt.j2").render(context)
         return self.env.get_template(f"{lang}/{template}.txt.j2").render(context)
 
     def document_lang(self, case: Case, user_lang: str) -> str:
@@ -104,7 +120,7 @@ class Renderer:
             },
             "evidence": [_evidence_row(item, label, safe) for item in case.evidence],
             "jurisdiction": _jurisdiction(jurisdiction, lang),
-            "destinations": _destinations(destinations, jurisdiction, label),
+            "destinations": _destinations(destinations, jurisdiction, label, case.speaker),
             "support": [_body(b, label) for b in jurisdiction.bodies if b.role == "support"],
             "others": [
                 _body(b, label)
@@ -172,7 +188,10 @@ def _jurisdiction(jurisdiction: Jurisdiction, lang: str) -> dict[str, Any]:
 
 
 def _destinations(
-    destinations: list[Destination], jurisdiction: Jurisdiction, label: _Labels
+    destinations: list[Destination],
+    jurisdiction: Jurisdiction,
+    label: _Labels,
+    speaker: str | None = None,
 ) -> list[dict[str, Any]]:
     rows = []
     for number, destination in enumerate(destinations, 1):
@@ -187,9 +206,20 @@ def _destinations(
             "body": body,
             "reason": label.text(f"reason.{destination.reason}"),
             "template": destination.template,
+            "document": (
+                label.text(f"option.rep.doc.{_document_of(destination, speaker)}")
+                if _document_of(destination, speaker)
+                else None
+            ),
             "deadline": _deadline(destination, label),
         })  # fmt: skip
     return rows
+
+
+def _document_of(destination: Destination, speaker: str | None) -> str | None:
+    if speaker == "contact":
+        return "contact_complaint"
+    return destination.template
 
 
 def _deadline(destination: Destination, label: _Labels) -> str | None:

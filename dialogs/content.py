@@ -29,6 +29,8 @@ class ContentIndex(BaseModel):
     """Jurisdiction id -> the regions the user is asked about (may be empty)."""
     timezones: dict[str, str] = Field(default_factory=dict)
     """Jurisdiction id -> IANA time zone: dates the user types are read in it."""
+    documents_langs: dict[str, str] = Field(default_factory=dict)
+    """Jurisdiction id -> the language its bodies read, where it is not the user's choice."""
     crisis_phrases: tuple[str, ...] = ()
     """Lower-case phrases that signal the user is in crisis or in danger now."""
     reminder_days: int = 15

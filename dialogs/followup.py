@@ -20,7 +20,7 @@ from dialogs.turn import Turn, option
 
 def destinations(turn: Turn, case: Case) -> list[Destination]:
     """Return the case's destinations in escalation order."""
-    return route(case, turn.content.bodies.get(case.jurisdiction or "", ()))
+    return route(case, turn.content.bodies.get(case.jurisdiction or "", ()), turn.at.date())
 
 
 def body_name(case: Case, body: str) -> Ref:
@@ -136,7 +136,8 @@ def on_answer(turn: Turn, value: str) -> bool:
     turn.say(
         "followup.next", name=body_name(case, later.body), reason=Ref(key=f"reason.{later.reason}")
     )
-    turn.render(f"report.title.{later.template}", later.template, as_file=True)
+    template = "contact_complaint" if case.speaker == "contact" else later.template
+    turn.render(f"report.file.{template}", template, as_file=True, in_chat=False)
     return True
 
 

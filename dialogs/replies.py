@@ -44,6 +44,10 @@ class Render(BaseModel):
     case: int
     in_chat: bool = True
     as_file: bool = False
+    item: int | None = None
+    """For a template that shows one part (a destination's card): which one, from 0."""
+    full: bool = False
+    """The user asked for the whole text in the chat: long messages are allowed."""
 
 
 class Reply(BaseModel):

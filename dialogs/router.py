@@ -74,7 +74,7 @@ police come first)."""
 PLATFORM_TRIED_RANK = 45
 """A lender already asked in vain comes after the bodies that can make it answer."""
 POLICE = ("police_online", "police", "prosecutor")
-SUPERVISORS = ("financial_regulator", "local_regulator", "registry")
+SUPERVISORS = ("financial_regulator", "local_regulator")
 """Roles for which the lender's licence is itself the reason: they supervise lenders."""
 FOR_CONTACTS = (
     "data_protection", "report_center", "content_report", "carrier", *POLICE,
@@ -102,6 +102,8 @@ class BodyRef(BaseModel):
     deadline_of: str = "body"
     lender_types: tuple[str, ...] = ()
     """The lender types this body supervises; empty: no such limit."""
+    regions: tuple[str, ...] = ()
+    """The regions this body serves; empty: the whole jurisdiction."""
 
 
 class Destination(BaseModel):
@@ -111,7 +113,8 @@ class Destination(BaseModel):
     """A body id of the jurisdiction, or "platform" for the lender's own channel."""
     reason: str
     """A content key suffix: ``reason.<reason>``."""
-    template: str
+    template: str | None
+    """The document this destination takes; None for a register the user only consults."""
     deadline_days: int | None = None
     deadline_kind: str | None = None
     deadline_of: str = "body"
@@ -132,7 +135,8 @@ TEMPLATES = {
     "police": "police_statement",
     "prosecutor": "police_statement",
 }
-"""The complaint each role receives by default (a body may name another)."""
+"""The complaint each role receives by default (a body may name another); a role not
+listed (a register to consult, a court, support) takes no document of ours."""
 
 
 def case_tags(case: Case, today: date | None = None) -> set[str]:
@@ -191,6 +195,8 @@ def can_act(case: Case, body: BodyRef, tags: set[str] | None = None) -> bool:
     if body.lender_types and lender_type not in (None, "unknown"):
         if lender_type not in body.lender_types:
             return False
+    if body.regions and case.region is not None and case.region not in body.regions:
+        return False
     return bool(tags.intersection(body.scope) or "always" in body.scope)
 
 
@@ -249,7 +255,7 @@ def _destination(body: BodyRef, shared: set[str], tags: set[str]) -> Destination
     return Destination(
         body=body.id,
         reason=reason,
-        template=body.template or TEMPLATES.get(body.role, "regulator_complaint"),
+        template=body.template or TEMPLATES.get(body.role),
         deadline_days=body.deadline_days,
         deadline_kind=body.deadline_kind,
         deadline_of=body.deadline_of,

@@ -50,17 +50,29 @@ class Turn:
             )
         )
 
-    def render(self, key: str, template: str, *, as_file: bool, in_chat: bool = True) -> None:
+    def render(
+        self,
+        key: str,
+        template: str,
+        *,
+        as_file: bool,
+        in_chat: bool = True,
+        item: int | None = None,
+        full: bool = False,
+        **params: Param,
+    ) -> None:
         """Add a reply that shows a rendered document of the active case."""
         self.replies.append(
             Reply(
                 key=key,
+                params=params,
                 render=Render(
-                    template=template, case=self.case.number, in_chat=in_chat, as_file=as_file
+                    template=template, case=self.case.number, in_chat=in_chat,
+                    as_file=as_file, item=item, full=full,
                 ),
                 case=self.case.number,
             )
-        )
+        )  # fmt: skip
 
     def new_case(self, state: State) -> Case:
         """Open a new case, make it the active one and return it."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
@@ -31,6 +32,7 @@ from bot.dossier.manifest import Document, Outcome
 from bot.evidence_store import EvidenceStore
 from bot.render import Renderer
 from dialogs.case import Case, EvidenceItem
+from dialogs.steps.report import case_documents
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +40,7 @@ Progress = Callable[[int, int], Awaitable[None]]
 """Called with (steps done, total steps): one step per evidence item plus four stages."""
 REPORT: Final = "report.pdf"
 README: Final = "README.txt"
-DOCUMENTS: Final = (
-    ("complaint-regulator.txt", "regulator_complaint"),
-    ("complaint-platform.txt", "platform_complaint"),
-    ("evidence-index.txt", "evidence_index"),
-)
-"""Files rendered from the case's templates (already masked by the renderer)."""
+INDEX: Final = "evidence-index.txt"
 _STAGES: Final = 4
 _THUMBNAIL_WORKERS: Final = 2
 """Thumbnails decoded at once beside the export (each holds one image in memory)."""
@@ -132,7 +129,7 @@ async def build_dossier(
         chart_png = await chart_task
         await steps.step()
         context = renderer.context(case, lang, now)
-        complaint = texts["complaint-regulator.txt"].decode("utf-8")
+        complaint = texts[_first_document(texts)].decode("utf-8")
         report = await asyncio.to_thread(
             _report, run, context, complaint, chart_png, await base_task
         )
@@ -181,10 +178,27 @@ class _Background:
 def _render_documents(
     renderer: Renderer, content: Content, case: Case, lang: str, now: datetime
 ) -> dict[str, bytes]:
+    """The case's documents in the destinations' order, each in the language of the bodies
+    that read it and in the user's; then the evidence index. Already masked."""
     texts = {README: _readme(content, case, lang, now)}
-    for name, template in DOCUMENTS:
-        texts[name] = renderer.render(template, case, lang, now).encode("utf-8")
+    templates = case_documents(case, content.index, now.date()) or ["platform_complaint"]
+    langs = list(dict.fromkeys([renderer.document_lang(case, lang), lang]))
+    for template in templates:
+        for doc_lang in langs:
+            name = f"{template.replace('_', '-')}-{doc_lang}.txt"
+            texts[name] = renderer.render(template, case, doc_lang, now).encode("utf-8")
+    texts[INDEX] = renderer.render("evidence_index", case, lang, now).encode("utf-8")
     return texts
+
+
+def _zone(run: _Run) -> ZoneInfo:
+    jurisdiction = run.content.jurisdictions.get(run.case.jurisdiction or "generic")
+    return ZoneInfo(jurisdiction.timezone if jurisdiction else "UTC")
+
+
+def _first_document(texts: dict[str, bytes]) -> str:
+    """The first destination's document, in the language of its readers (for the report)."""
+    return next(name for name in texts if name not in (README, INDEX))
 
 
 def _readme(content: Content, case: Case, lang: str, now: datetime) -> bytes:
@@ -266,7 +280,7 @@ def _write_item(writer: PartWriter, item: EvidenceItem, exported: Exported) -> i
 
 
 def _chart(run: _Run) -> bytes | None:
-    timeline = chart.timeline(run.case.evidence)
+    timeline = chart.timeline(run.case.evidence, _zone(run))
     if timeline is None:
         return None
     labels = chart.Labels(
@@ -285,7 +299,7 @@ def _report(
     chart_png: bytes | None,
     base: FPDF,
 ) -> bytes:
-    timeline = chart.timeline(run.case.evidence)
+    timeline = chart.timeline(run.case.evidence, _zone(run))
     data = pdf.ReportData(
         lang=run.lang,
         context=context,

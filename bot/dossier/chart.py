@@ -1,7 +1,8 @@
 """The timeline of the harassment: messages and calls per day, as a PNG (matplotlib, Agg).
 
-An item counts on the day its original was sent when it was forwarded with a date, else on
-the day it was received (UTC). Calls are the audio items (call recordings); every other item
+An item counts on the day its original was sent, in the jurisdiction's time zone; an item
+whose sending date is unknown (uploaded, not forwarded with a date) is not counted: the day
+it was saved says nothing about when the harassment happened. Calls are the audio items (call recordings); every other item
 is a message. The figure is drawn on its own Agg canvas, without pyplot and without touching
 matplotlib's global settings, so charts can be drawn in several threads.
 """
@@ -13,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from pathlib import Path
 from typing import Final
 
@@ -52,18 +53,21 @@ class Timeline:
     calls: list[int]
 
 
-def event_day(item: EvidenceItem) -> date:
-    """The day an item counts on: the original's date if forwarded with one, else receipt."""
-    moment = item.forward.date if item.forward and item.forward.date else item.received_at
-    return utc(moment).date()
-
-
-def timeline(items: Sequence[EvidenceItem]) -> Timeline | None:
-    """Count messages and calls per day, every day from the first to the last; None if empty."""
-    if not items:
+def event_day(item: EvidenceItem, zone: tzinfo = UTC) -> date | None:
+    """The day an item counts on: the original's sending date in ``zone``; None if unknown."""
+    if item.forward is None or item.forward.date is None:
         return None
-    messages = Counter(event_day(i) for i in items if i.kind not in CALL_KINDS)
-    calls = Counter(event_day(i) for i in items if i.kind in CALL_KINDS)
+    return utc(item.forward.date).astimezone(zone).date()
+
+
+def timeline(items: Sequence[EvidenceItem], zone: tzinfo = UTC) -> Timeline | None:
+    """Count messages and calls per day, every day from the first to the last; None if no
+    item has a known date."""
+    dated = [(event_day(i, zone), i) for i in items]
+    messages = Counter(d for d, i in dated if d is not None and i.kind not in CALL_KINDS)
+    calls = Counter(d for d, i in dated if d is not None and i.kind in CALL_KINDS)
+    if not messages and not calls:
+        return None
     first = min(messages.keys() | calls.keys())
     last = max(messages.keys() | calls.keys())
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]

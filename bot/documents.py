@@ -244,7 +244,8 @@ def requests(template: str, case: Case) -> list[str]:
         "police_statement": [
             ("req.record", True),
             ("req.identify_people", True),
-            ("req.stop_harassment", True),
+            ("req.stop_harassment_all", third),
+            ("req.stop_harassment", not third),
         ],
         "data_protection_complaint": [
             ("req.dpa_stop_processing", True),

@@ -24,7 +24,6 @@ from dialogs.numbers import mask_text
 from dialogs.router import PLATFORM, Destination, case_tags, route
 from dialogs.steps.privacy import findings_for
 
-
 CHAT_TEMPLATES = ("card", "others")
 """Chat texts shared by every language (``content/templates/chat/``), worded in the texts."""
 
@@ -80,9 +79,7 @@ class Renderer:
             "name": _display_name(case.privacy.name, case.privacy.name_mode),
             "contact": case.privacy.contact,
         }
-        return document_context(
-            self.content, case, template, lang, now, safe, victim, trace=trace
-        )
+        return document_context(self.content, case, template, lang, now, safe, victim, trace=trace)
 
     def context(self, case: Case, lang: str, now: datetime) -> dict[str, Any]:
         """Build the template context: the case's facts, masked, and its jurisdiction."""

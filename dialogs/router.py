@@ -192,9 +192,8 @@ def can_act(case: Case, body: BodyRef, tags: set[str] | None = None) -> bool:
     if "contact" in tags and body.role not in FOR_CONTACTS:
         return False
     lender_type = case.platform.lender_type
-    if body.lender_types and lender_type not in (None, "unknown"):
-        if lender_type not in body.lender_types:
-            return False
+    if body.lender_types and lender_type not in (None, "unknown", *body.lender_types):
+        return False
     if body.regions and case.region is not None and case.region not in body.regions:
         return False
     return bool(tags.intersection(body.scope) or "always" in body.scope)

@@ -2,9 +2,10 @@
 
 An item counts on the day its original was sent, in the jurisdiction's time zone; an item
 whose sending date is unknown (uploaded, not forwarded with a date) is not counted: the day
-it was saved says nothing about when the harassment happened. Calls are the audio items (call recordings); every other item
-is a message. The figure is drawn on its own Agg canvas, without pyplot and without touching
-matplotlib's global settings, so charts can be drawn in several threads.
+it was saved says nothing about when the harassment happened. Calls are the audio items
+(call recordings); every other item is a message. The figure is drawn on its own Agg
+canvas, without pyplot and without touching matplotlib's global settings, so charts can be
+drawn in several threads.
 """
 
 from __future__ import annotations

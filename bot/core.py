@@ -266,7 +266,7 @@ class Core:
 
     def _present(self, reply: Reply, result: Result, escape: Callable[[str], str]) -> list[Out]:
         lang = result.lang
-        text = self.content.text(reply.key, lang, reply.params, escape)
+        text = self.content.text(reply.key, lang, reply.params, escape) if reply.key else ""
         buttons = tuple(
             (o.id, self.content.text(o.label, lang, o.params, escape)) for o in reply.options
         )

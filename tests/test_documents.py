@@ -198,6 +198,9 @@ def test_every_document_of_every_random_case_says_only_what_the_user_said():
                 if not supported(field, case):
                     failures.append(f"{template}/{lang}/{case.jurisdiction}: {field} unsupported")
             text = RENDERER.render(template, case, lang, NOW).casefold()
+            bases = cited_bases(jurisdiction, case, template)
+            for basis in bases:  # a rule's summary describes the rule, not this case
+                text = text.replace(basis.summary.get(lang).casefold(), "")
             for claim, phrases in CLAIMS[lang].items():
                 if claim_supported(claim, case):
                     continue
@@ -207,7 +210,6 @@ def test_every_document_of_every_random_case_says_only_what_the_user_said():
             for phrase in [*CAVEATS, *notes]:
                 if phrase in text:
                     failures.append(f"{template}/{lang}: caveat {phrase[:40]!r}")
-            bases = cited_bases(jurisdiction, case, template)
             if len(bases) > MAX_BASES:
                 failures.append(f"{template}: {len(bases)} bases")
             for basis in bases:

@@ -43,7 +43,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import open_core
-from bot.core import Core, Out, OutFile, OutLater, OutText
+from bot.core import CHAT_LIMIT, Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
 from bot.logs import user_ref
 from bot.settings import Settings
@@ -279,7 +279,7 @@ class TelegramAdapter:
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-MERGE_LIMIT = 3000
+MERGE_LIMIT = CHAT_LIMIT
 """Consecutive short replies of one update go out as one message up to this length."""
 
 

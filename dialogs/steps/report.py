@@ -102,7 +102,7 @@ def _cards(turn: Turn, page: int) -> None:
     count = len(_destinations(turn))
     first = page * CARDS_PER_PAGE
     for item in range(first, min(first + CARDS_PER_PAGE, count)):
-        turn.render("report.card", "card", as_file=False, item=item)
+        turn.render("", "card", as_file=False, item=item)  # the card is its own message
     report = turn.case.report
     report.cards_shown = max(report.cards_shown, min(first + CARDS_PER_PAGE, count))
 

@@ -137,7 +137,8 @@ def on_answer(turn: Turn, value: str) -> bool:
         "followup.next", name=body_name(case, later.body), reason=Ref(key=f"reason.{later.reason}")
     )
     template = "contact_complaint" if case.speaker == "contact" else later.template
-    turn.render(f"report.file.{template}", template, as_file=True, in_chat=False)
+    if template is not None:
+        turn.render(f"report.file.{template}", template, as_file=True, in_chat=False)
     return True
 
 
@@ -172,7 +173,14 @@ def _next_destination(turn: Turn, case: Case, after: str) -> Destination | None:
     order = destinations(turn, case)
     done = {s.destination for s in case.sent}
     position = next((i for i, d in enumerate(order) if d.body == after), -1)
-    return next((d for d in order[position + 1 :] if d.body not in done), None)
+    later = [d for d in order[position + 1 :] if d.body not in done]
+    untried = [d for d in order if d.body not in done]
+    # A body that takes a document of ours comes with its text ready: the next one in the
+    # order, else the first one not tried yet (the lender may come late in the order).
+    return next(
+        (d for d in [*later, *untried] if d.template is not None),
+        later[0] if later else None,
+    )
 
 
 def _due(start: datetime, destination: Destination, default_days: int) -> datetime:

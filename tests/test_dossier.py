@@ -28,6 +28,7 @@ from bot.dossier import Dossier, PartTooSmall, build_dossier, chart, images
 from bot.dossier.pdf import font_codepoints, wrap
 from bot.evidence_store import EvidenceStore
 from bot.render import Renderer
+from dialogs.steps.report import case_documents
 from dialogs import EvidenceKind, ForwardOrigin
 from dialogs.case import Case, Details, EvidenceItem, PlatformInfo, Privacy, State
 
@@ -333,7 +334,9 @@ def test_files_are_named_by_number_kind_date_and_type(built: Built) -> None:
     assert items[33] | {"file": None, "export": "not_downloaded", "size": 30_000_000} == items[33]
     assert items[34]["file"] is None and items[34]["export"] == "missing"
     names = set(entries(built.dossier))
-    assert {"README.txt", "complaint-regulator.txt", "complaint-platform.txt"} <= names
+    documents = case_documents(built.case, CONTENT.index, NOW.date())
+    assert "regulator_complaint" in documents
+    assert {"README.txt"} | {f"{d.replace('_', '-')}-zh-Hans.txt" for d in documents} <= names
     assert {"evidence-index.txt", "report.pdf", "manifest.json"} <= names
 
 
@@ -349,7 +352,7 @@ def test_complaints_are_the_renderers_masked_texts(built: Built) -> None:
     files = entries(built.dossier)
     renderer = Renderer(CONTENT)
     expected = renderer.render("regulator_complaint", built.case, "zh-Hans", NOW)
-    assert files["complaint-regulator.txt"].decode("utf-8") == expected
+    assert files["regulator-complaint-zh-Hans.txt"].decode("utf-8") == expected
     assert "李伟" not in expected  # the user chose initials
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.content import Content
+from bot.documents import cited_bases
 from bot.render import Renderer, split_message
 from tests.test_content import NOW, rich_case
 
@@ -25,10 +26,14 @@ def test_the_platform_complaint_names_the_platform_facts_and_evidence():
     assert "L. W." in text  # initials, as the user chose
 
 
-def test_the_regulator_complaint_cites_legal_bases_of_the_jurisdiction():
-    text = render("regulator_complaint", rich_case("cn"), "zh-Hans")
-    basis = CONTENT.jurisdictions["cn"].bases_for(["contacts_messaged"])[0]
-    assert basis.law.get("zh-Hans") in text
+def test_each_document_cites_the_bases_its_readers_enforce():
+    case = rich_case("cn")
+    for template in ("regulator_complaint", "police_statement", "data_protection_complaint"):
+        text = render(template, case, "zh-Hans")
+        bases = cited_bases(CONTENT.jurisdictions["cn"], case, template)
+        assert bases, template
+        for basis in bases:
+            assert basis.summary.get("zh-Hans") in text
 
 
 def test_sensitive_numbers_are_masked_unless_shown():

@@ -67,20 +67,24 @@ class Content:
             if clash:
                 raise ValueError(f"{path.name}: keys defined twice for {lang}: {clash}")
             merged.update(table)
-        for lang, table in texts.items():
+        names = {lang: table.get("meta.name", lang) for lang, table in texts.items()}
+        for table in texts.values():  # every language is offered by its own name
+            for other, name in names.items():
+                table.setdefault(f"language.{other}", name)
+        for lang, table in texts.items():  # a language's texts may name them itself
             for jid, jurisdiction in jurisdictions.items():
-                table[f"jurisdiction.{jid}"] = jurisdiction.name.get(lang)
+                table.setdefault(f"jurisdiction.{jid}", jurisdiction.name.get(lang))
                 for body in jurisdiction.bodies:
-                    table[f"body.{jid}.{body.id}"] = body.name.get(lang)
+                    table.setdefault(f"body.{jid}.{body.id}", body.name.get(lang))
         return cls(directory=directory, texts=texts, jurisdictions=jurisdictions)
 
     @cached_property
     def index(self) -> ContentIndex:
         """Return what the dialog needs to know: languages and jurisdictions."""
-        order = ("es", "zh-Hans", "en")
+        order = sorted(self.texts, key=lambda lang: (int(self.texts[lang]["meta.order"]), lang))
         return ContentIndex(
             crisis_phrases=self._crisis_phrases(),
-            languages=tuple(lang for lang in order if lang in self.texts),
+            languages=tuple(order),
             jurisdictions=tuple(self.jurisdictions),
             phone_regions={jid: j.phone_region for jid, j in self.jurisdictions.items()},
             lender_types={jid: j.lender_types for jid, j in self.jurisdictions.items()},

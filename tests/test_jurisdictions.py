@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -16,6 +17,7 @@ from bot.jurisdictions import (
     Body,
     Channel,
     Confidence,
+    CrisisLine,
     Jurisdiction,
     L10n,
     LegalBasis,
@@ -27,7 +29,11 @@ DIRECTORY = ROOT / "content" / "jurisdictions"
 TOML_FILES = sorted(DIRECTORY.glob("*.toml"))
 SHEET = DIRECTORY / "regulators.md"  # the sourced fact sheet the jurisdictions are built from
 CHECKED = date(2026, 11, 28)
+"""The sheet's compile date. Entries changed on 2026-11-29 keep the file's date: ``checked``
+applies to a whole file, and no file had every entry re-checked that day."""
 EXPECTED = ["cn", "mx", "co", "pe", "es", "ar", "cl", "id", "in", "ke", "ph", "generic"]
+CITATION = "regulators.md §"
+"""A source with no address in the sheet: ``regulators.md §<section>: <the sheet's words>``."""
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +61,22 @@ def strings(obj: Any) -> Iterator[str]:
     return (x for x in walk(obj) if isinstance(x, str))
 
 
-def entries(j: Jurisdiction) -> Iterator[tuple[str, Body | Channel | LegalBasis]]:
+def entries(j: Jurisdiction) -> Iterator[tuple[str, Body | Channel | LegalBasis | CrisisLine]]:
     for body in j.bodies:
         yield f"{j.id}/{body.id}", body
         for n, channel in enumerate(body.channels):
             yield f"{j.id}/{body.id}/channel{n}", channel
     for basis in j.legal_bases:
         yield f"{j.id}/{basis.id}", basis
+    for n, line in enumerate(j.crisis_lines):
+        yield f"{j.id}/crisis{n}", line
 
 
 def all_values(j: Jurisdiction) -> set[str]:
-    """Channel values and emergency numbers of a jurisdiction."""
+    """Channel values, emergency numbers and crisis lines of a jurisdiction."""
     values = set(j.emergency)
     values |= {c.value for b in j.bodies for c in b.channels if c.value}
+    values |= {line.value for line in j.crisis_lines}
     return values
 
 
@@ -173,13 +182,14 @@ def test_confidence_and_sources(jurisdictions: dict[str, Jurisdiction]) -> None:
             assert entry.confidence in allowed, where
             assert entry.sources, where
             for source in entry.sources:
-                if j.id == "generic":
+                if j.id == "generic" and not isinstance(entry, CrisisLine):
                     assert source.startswith("regulators.md"), where
+                elif j.id == "generic":
+                    assert source.startswith("https://"), where
                 else:
-                    assert source.startswith(("http://", "https://", "github.com/LawRefBook/")), (
-                        where,
-                        source,
-                    )
+                    assert source.startswith(
+                        ("http://", "https://", "github.com/LawRefBook/", CITATION)
+                    ), (where, source)
 
 
 def test_generic_is_generic(jurisdictions: dict[str, Jurisdiction]) -> None:
@@ -219,15 +229,143 @@ def test_phone_regions(jurisdictions: dict[str, Jurisdiction]) -> None:
 
 
 def test_emergency_numbers(jurisdictions: dict[str, Jurisdiction]) -> None:
-    assert jurisdictions["cn"].emergency == ("110",)
-    assert jurisdictions["mx"].emergency == ("911",)
-    assert set(jurisdictions["es"].emergency) == {"112", "091", "062"}
-    assert jurisdictions["co"].emergency == ()
-    assert jurisdictions["pe"].emergency == ()
-    # Of the other countries, the sheet gives an emergency number for India only (police 112).
-    assert jurisdictions["in"].emergency == ("112",)
-    for key in ("ar", "cl", "id", "ke", "ph"):
-        assert jurisdictions[key].emergency == (), key
+    """Section 8.2 of the sheet, police (or the single number) first."""
+    emergency = {k: j.emergency for k, j in jurisdictions.items()}
+    assert emergency == {
+        "cn": ("110", "120", "119"),
+        "mx": ("911",),
+        "co": ("123",),  # 155, for women victims of violence, is a labelled police channel
+        "pe": ("105", "106", "116"),  # not 911: its start date was not found
+        "es": ("112", "091", "062"),
+        "ar": ("911",),
+        "cl": ("133", "131", "132"),
+        "id": ("110", "112", "119"),  # 110 first: 112 works only where a local centre exists
+        "in": ("112",),
+        "ke": ("999", "112", "911"),
+        "ph": ("911",),
+        "generic": (),  # no number applies everywhere
+    }
+    assert "155" in {c.value for c in jurisdictions["co"].body("policia").channels}
+
+
+def test_peru_does_not_show_911(jurisdictions: dict[str, Jurisdiction]) -> None:
+    """Peru's single 911 centre exists on paper but its start date was not found."""
+    assert "911" not in (DIRECTORY / "pe.toml").read_text(encoding="utf-8")
+    assert "911" not in all_values(jurisdictions["pe"])
+    assert "105" in {c.value for c in jurisdictions["pe"].body("pnp").channels}
+
+
+def test_timezones_and_document_languages(jurisdictions: dict[str, Jurisdiction]) -> None:
+    zones = {k: j.timezone for k, j in jurisdictions.items()}
+    assert zones == {
+        "cn": "Asia/Shanghai",
+        "mx": "America/Mexico_City",
+        "co": "America/Bogota",
+        "pe": "America/Lima",
+        "es": "Europe/Madrid",
+        "ar": "America/Argentina/Buenos_Aires",
+        "cl": "America/Santiago",
+        "id": "Asia/Jakarta",
+        "in": "Asia/Kolkata",
+        "ke": "Africa/Nairobi",
+        "ph": "Asia/Manila",
+        "generic": "UTC",
+    }
+    for zone in zones.values():
+        ZoneInfo(zone)  # a real IANA zone
+    langs = {k: j.documents_lang for k, j in jurisdictions.items()}
+    assert langs == {
+        "cn": "zh-Hans",
+        **dict.fromkeys(["mx", "co", "pe", "es", "ar", "cl"], "es"),
+        **dict.fromkeys(["in", "ke", "ph"], "en"),
+        "id": None,  # no Indonesian: documents in the user's own language
+        "generic": None,
+    }
+
+
+def test_lender_types_and_regions_are_the_jurisdictions_own(
+    jurisdictions: dict[str, Jurisdiction],
+) -> None:
+    for j in jurisdictions.values():
+        if j.id not in ("cn", "mx"):
+            assert (j.lender_types, j.regions) == ((), ()), j.id
+        for body in j.bodies:
+            assert set(body.lender_types) <= set(j.lender_types), (j.id, body.id)
+            assert set(body.regions) <= set(j.regions), (j.id, body.id)
+        for basis in j.legal_bases:
+            assert set(basis.lender_types) <= set(j.lender_types), (j.id, basis.id)
+            assert basis.region is None or basis.region in j.regions, (j.id, basis.id)
+
+
+# --- legal bases: what they are about and when they apply ----------------------------------
+
+
+def test_every_legal_basis_has_a_domain(jurisdictions: dict[str, Jurisdiction]) -> None:
+    for j in jurisdictions.values():
+        for basis in j.legal_bases:
+            assert basis.domains, (j.id, basis.id)
+            assert len(set(basis.domains)) == len(basis.domains), (j.id, basis.id)
+
+
+def test_bases_that_cannot_be_cited_plainly_stay_out_of_documents(
+    jurisdictions: dict[str, Jurisdiction],
+) -> None:
+    """A basis whose year or article is unknown, or which holds only in a region the user is
+    not asked about, is for the chat only."""
+    out = {
+        f"{k}/{b.id}"
+        for k, j in jurisdictions.items()
+        for b in j.legal_bases
+        if not b.in_documents
+    }
+    assert out == {"cn/nifa_collection_guideline", "mx/ltosf", "ar/caba_ley_6171"}
+    for j in jurisdictions.values():
+        for basis in j.legal_bases:
+            if "year" in basis.unknown:
+                assert not basis.in_documents, (j.id, basis.id)
+            if not basis.in_documents:
+                assert basis.note is not None, (j.id, basis.id)
+
+
+# --- crisis lines (section 8.1 of the sheet) -----------------------------------------------
+
+
+def test_every_jurisdiction_has_a_crisis_line(jurisdictions: dict[str, Jurisdiction]) -> None:
+    for j in jurisdictions.values():
+        assert j.crisis_lines, j.id
+    # Generic: no number, only Befrienders Worldwide's own address as the sheet gives it.
+    (generic,) = jurisdictions["generic"].crisis_lines
+    assert generic.value == "https://befrienders.org/about-us"
+
+
+def test_crisis_lines_appear_verbatim_in_the_sheet(
+    jurisdictions: dict[str, Jurisdiction], sheet: str
+) -> None:
+    crisis = sheet[sheet.index("### 8.1") : sheet.index("### 8.2")]
+    for j in jurisdictions.values():
+        for line in j.crisis_lines:
+            assert line.value in crisis, (j.id, line.value)
+            for source in line.sources:
+                assert source in crisis, (j.id, line.value, source)
+
+
+def test_crisis_lines(jurisdictions: dict[str, Jurisdiction]) -> None:
+    def values(key: str) -> list[str]:
+        return [line.value for line in jurisdictions[key].crisis_lines]
+
+    assert values("cn") == ["12356", "010-82951332"]
+    assert values("mx") == ["800 911 2000"]
+    assert values("pe") == ["113"]
+    assert values("es") == ["024"]
+    assert values("in") == ["14416", "1-800-891-4416"]
+    assert values("ke") == ["1199"]  # Befrienders Kenya's number is not verified
+    assert values("ph") == ["1553", "0919 057 1553", "0917 899 8727"]
+    # 12356 is not necessarily a 24-hour line: say so.
+    hours = jurisdictions["cn"].crisis_lines[0].hours
+    assert hours is not None and "18 hours" in hours.en
+    # Indonesia's voice line keeps office hours only.
+    voice = next(x for x in jurisdictions["id"].crisis_lines if x.value == "119 ext. 8")
+    assert voice.hours is not None and "not 24 hours" in voice.hours.en
 
 
 # --- nothing unverified --------------------------------------------------------------------
@@ -247,6 +385,11 @@ def test_no_string_says_unverified(jurisdictions: dict[str, Jurisdiction]) -> No
         "cyberpolice.mps.gov.cn",  # MPS site address, not seen
         "1930",  # India helpline
         "AAIP",  # Argentina's data-protection authority, not checked
+        "cgfd_enforcement",  # Philippine SEC e-mail, on no official page
+        "722 178 177",  # Befrienders Kenya's number, one secondary page only
+        "1190",  # the Kenya Red Cross number one page gives instead of 1199
+        "QuejaElectronica",  # CONDUSEF's complaint deep link, not confirmed
+        "2019-09-11",  # claimed date of SEC MC No. 18, maybe its effective date
         "UNVERIFIED",
     ],
 )
@@ -266,7 +409,9 @@ def test_unverified_channels_are_listed_as_unknown(
     assert "channel" in pe.body("indecopi").unknown
     assert "contact" in pe.body("pnp").unknown
     assert "complaint_form" in mx.body("sabg").unknown
-    assert "channel" in mx.body("profeco").unknown
+    # CONDUSEF's online complaint: its site, not an unconfirmed deep link.
+    assert "complaint_form" in mx.body("condusef").unknown
+    assert "www.condusef.gob.mx" in {c.value for c in mx.body("condusef").channels}
     assert "complaint_form" in co.body("sic").unknown
     assert "phone" in es.body("aepd").unknown
     assert not any(c.kind == "phone" for c in es.body("aepd").channels)
@@ -274,6 +419,10 @@ def test_unverified_channels_are_listed_as_unknown(
     assert mx.legal_basis("ltosf").article is None
     assert "rule_details" in cn.legal_basis("gbt_45251_2025").unknown
     assert "revised_article" in cn.legal_basis("psapl_42_2012").unknown
+    # The final penalty of the revised art. 56 is not verified: none is stated.
+    art56 = cn.legal_basis("psapl_56")
+    assert "rule_details" in art56.unknown
+    assert not any(re.search(r"\d+\s*(days|yuan)|日|元", s) for s in strings(art56.summary))
     # The detailed rules claimed for GB/T 45251-2025 were not checked against its text.
     gbt = cn.legal_basis("gbt_45251_2025")
     assert gbt.behaviours == ()
@@ -310,6 +459,11 @@ def test_values_and_sources_appear_in_sheet(
                     assert source in sheet, (where, source)
                 elif source.startswith("github.com/LawRefBook/"):
                     assert source.rsplit(": ", 1)[1] in sheet, (where, source)
+                elif source.startswith(CITATION):
+                    section, words = source.removeprefix(CITATION).split(": ", 1)
+                    heading = rf"^#+ {re.escape(section)}\.? "
+                    assert re.search(heading, sheet, re.MULTILINE), (where, source)
+                    assert words in sheet, (where, source)
 
 
 # --- China ---------------------------------------------------------------------------------
@@ -351,6 +505,44 @@ def test_china_nifa_and_credit_reference_center(jurisdictions: dict[str, Jurisdi
     assert "12363" in crc.not_handles.en  # 12363 is the PBoC's line, not the CRC's
     assert {c.value for c in crc.channels} == {"www.pbccrc.org.cn", "400-810-8866"}
     assert crc.scope == ("credit_report",)
+    # The hotline is the one the Center prints on every credit report (seen-official).
+    hotline = next(c for c in crc.channels if c.value == "400-810-8866")
+    assert hotline.confidence == "seen-official"
+    # NIFA only takes reports and forwards them: its own document, not a regulator complaint.
+    assert nifa.template == "association_report"
+    assert "forwards" in nifa.handles.en
+    assert nifa.scope == ("licensed", "unlicensed")
+
+
+def test_association_report_is_nifa_only(jurisdictions: dict[str, Jurisdiction]) -> None:
+    users = {
+        f"{k}/{b.id}"
+        for k, j in jurisdictions.items()
+        for b in j.bodies
+        if b.template == "association_report"
+    }
+    assert users == {"cn/nifa"}
+
+
+def test_china_bodies_are_routed_only_where_they_can_act(
+    jurisdictions: dict[str, Jurisdiction],
+) -> None:
+    cn = jurisdictions["cn"]
+    assert cn.lender_types == ("bank", "consumer_finance", "small_loan")
+    # PBoC: payment and credit-reporting institutions, not lenders' collection.
+    pboc = cn.body("pboc")
+    assert pboc.scope == ("credit_report",)
+    assert pboc.not_handles is not None and "collection" in pboc.not_handles.en
+    # SAMR 12315: non-financial businesses; financial lenders go to the financial regulators.
+    samr = cn.body("samr_12315")
+    assert samr.scope == ("non_financial",)
+    assert samr.confidence == "seen"
+    assert samr.not_handles is not None
+    assert cn.body("nfra").lender_types == ("bank", "consumer_finance")
+    assert cn.body("local_financial_bureau").lender_types == ("small_loan",)
+    for body in cn.bodies:
+        if body.lender_types:
+            assert body.not_handles is not None, body.id
 
 
 def test_china_numbers(jurisdictions: dict[str, Jurisdiction]) -> None:
@@ -390,6 +582,33 @@ def test_china_caveats(jurisdictions: dict[str, Jurisdiction]) -> None:
     crim = cn.legal_basis("crim_293_1")
     assert crim.note is not None and "illegal" in crim.note.en.lower()
     assert "非法债务" in crim.note.zh_Hans
+    # Illegal debts only: known only when the user said the lender is unlicensed.
+    assert crim.requires == ("unlicensed",)
+
+
+def test_psapl_2012_is_not_current(jurisdictions: dict[str, Jurisdiction]) -> None:
+    """The 2012 text applies only to conduct before 2026-01-01: kept, never cited."""
+    cn = jurisdictions["cn"]
+    old = cn.legal_basis("psapl_42_2012")
+    assert old.current is False
+    assert [b.id for b in cn.legal_bases if not b.current] == ["psapl_42_2012"]
+    for basis_id in ("psapl_50_1_5", "psapl_50_2", "psapl_56"):
+        basis = cn.legal_basis(basis_id)
+        assert basis.current and basis.domains == ("public_order",), basis_id
+        assert basis.article is not None and "revised" in basis.article.en, basis_id
+
+
+def test_psapl_art_50_only_for_item_5_conduct(jurisdictions: dict[str, Jurisdiction]) -> None:
+    """The sheet: cite art. 50 only for repeated messages, harassing, pestering, following;
+    which items cover threats, insult, defamation and privacy is not verified."""
+    cn = jurisdictions["cn"]
+    item_5 = {"night_calls", "contacts_messaged"}
+    for basis_id in ("psapl_50_1_5", "psapl_50_2"):
+        behaviours = set(cn.legal_basis(basis_id).behaviours)
+        assert behaviours and behaviours <= item_5, basis_id
+    for basis in cn.legal_bases:
+        if basis.current and basis.article and "art. 50" in basis.article.en:
+            assert basis.id in ("psapl_50_1_5", "psapl_50_2")
 
 
 def test_china_legal_bases(jurisdictions: dict[str, Jurisdiction]) -> None:
@@ -403,13 +622,20 @@ def test_china_legal_bases(jurisdictions: dict[str, Jurisdiction]) -> None:
     assert kinds["nifa_collection_guideline"] == "self_regulation"
     assert kinds["nifa_letter_2017"] == "self_regulation"
     assert kinds["cba_collection_guideline"] == "self_regulation"
+    cba = jurisdictions["cn"].legal_basis("cba_collection_guideline")
+    assert cba.lender_types == ("bank", "consumer_finance")
+    assert "2026-01-30" in cba.summary.en
+    assert "year" not in cba.unknown
+    assert "asks not to be contacted" in cba.summary.en
+    # The year of NIFA's interim guideline is not verified: never printed in a letter.
+    assert jurisdictions["cn"].legal_basis("nifa_collection_guideline").in_documents is False
 
 
 def test_china_helpers(jurisdictions: dict[str, Jurisdiction]) -> None:
     cn = jurisdictions["cn"]
     licensed = {b.id for b in cn.bodies_for(["licensed"])}
     assert {"nfra", "nifa", "local_financial_bureau"} <= licensed
-    assert "crc" not in licensed
+    assert not {"crc", "pboc", "samr_12315"} & licensed
     assert {b.id for b in cn.bodies_for(["credit_report"])} >= {"crc", "pboc"}
     assert "pipl_13" in {b.id for b in cn.bases_for(["contacts_messaged"])}
     with pytest.raises(KeyError):
@@ -428,6 +654,25 @@ def test_mexico(jurisdictions: dict[str, Jurisdiction]) -> None:
     assert "unregistered" in condusef.not_handles.en
     assert "55 5242 5100 ext. 5086" in all_values(mx)
     assert mx.legal_basis("cpf_284_bis").confidence == "seen-official"
+    assert (mx.lender_types, mx.regions) == (("sofom", "unregistered"), ("cdmx", "other_state"))
+    # CONDUSEF and REDECO act only on registered entities.
+    assert condusef.lender_types == ("sofom",)
+    redeco = mx.body("redeco")
+    assert (redeco.scope, redeco.lender_types) == (("licensed",), ("sofom",))
+    assert redeco.not_handles is not None and "unregistered" in redeco.not_handles.en
+    # PROFECO's phone is now known; 088 and 089 are told apart.
+    assert {c.value for c in mx.body("profeco").channels} == {"55 5568 8722", "800 468 8722"}
+    assert not mx.body("profeco").unknown
+    lines = mx.body("national_lines")
+    assert "extortion" in lines.handles.en and lines.note is None
+    # Mexico City's art. 209 Bis binds only there; its cyber police serves only there.
+    assert mx.legal_basis("cpdf_209_bis").region == "cdmx"
+    assert mx.body("ssc_cdmx_cyber").regions == ("cdmx",)
+    rules = mx.legal_basis("condusef_collection_rules")
+    assert (rules.requires, rules.lender_types) == (("licensed",), ("sofom",))
+    assert "references" in rules.summary.en
+    assert rules.note is not None and "2014-10-07" in rules.note.en
+    assert mx.legal_basis("ltosf").in_documents is False
 
 
 def test_spain(jurisdictions: dict[str, Jurisdiction]) -> None:
@@ -450,6 +695,12 @@ def test_colombia_and_peru(jurisdictions: dict[str, Jurisdiction]) -> None:
     inferred = [c for c in co.body("sfc").channels if c.value == "601 307 8042"]
     assert inferred and inferred[0].confidence == "inferred"
     assert "protegetusdatos@minjus.gob.pe" in all_values(pe)
+    # The SBS acts on licensed entities only; for unlicensed apps it refers to police and
+    # prosecutor.
+    sbs = pe.body("sbs")
+    assert sbs.scope == ("licensed",)
+    assert sbs.not_handles is not None
+    assert "police" in sbs.not_handles.en and "Ministerio Público" in sbs.not_handles.en
 
 
 def test_redeco_receives_the_collection_registry_complaint(
@@ -471,12 +722,17 @@ def test_philippines(jurisdictions: dict[str, Jurisdiction]) -> None:
     ph = jurisdictions["ph"]
     sec, npc = ph.body("sec"), ph.body("npc")
     assert (sec.role, sec.scope) == ("financial_regulator", ("licensed",))
-    assert {c.value for c in sec.channels} == {"cgfd_enforcement@sec.gov.ph"}
+    # The enforcement e-mail is on no official page: no channel, listed as unknown.
+    assert sec.channels == ()
+    assert "email" in sec.unknown
+    assert sec.note is not None and "Corporate Governance and Finance Department" in sec.note.en
     assert npc.role == "data_protection"
     assert {c.value for c in npc.channels} == {"privacy.gov.ph/complaints-main/"}
     ids = {b.id for b in ph.legal_bases}
     assert {"sec_mc_18_2019", "ra_9474", "ra_10173", "ra_10175"} <= ids
-    assert "contacts_messaged" in ph.legal_basis("sec_mc_18_2019").behaviours
+    mc18 = ph.legal_basis("sec_mc_18_2019")
+    assert "contacts_messaged" in mc18.behaviours
+    assert "August 2019" in mc18.summary.en
 
 
 def test_india(jurisdictions: dict[str, Jurisdiction]) -> None:

@@ -55,8 +55,6 @@ from bot.telegram.updates import Incoming, encode_callback, to_event
 CHANNEL = "telegram"
 COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "sent", "export",
             "lang", "delete", "cancel")  # fmt: skip
-TELEGRAM_LANGS = {"es": "es", "zh-Hans": "zh", "en": "en"}
-"""Our languages -> the language codes Telegram clients report, for the command menu."""
 KEEP_UPDATE_KEYS_DAYS = 7
 PROGRESS_STEP = 20
 """Percent between two edits of the dossier's progress message (edits are rate-limited)."""
@@ -271,12 +269,18 @@ class TelegramAdapter:
         content = self.core.content
         for lang in content.index.languages:
             commands = [BotCommand(c, content.text(f"commands.{c}", lang)) for c in COMMANDS]
-            await application.bot.set_my_commands(commands, language_code=TELEGRAM_LANGS[lang])
-            if lang == "es":
+            await application.bot.set_my_commands(commands, language_code=telegram_code(lang))
+            if lang == content.index.languages[0]:
                 await application.bot.set_my_commands(commands)
 
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def telegram_code(lang: str) -> str:
+    """Return the language code Telegram clients report for one of our languages: its
+    primary subtag ("zh-Hans" -> "zh"), as Telegram takes ISO 639-1 codes."""
+    return lang.split("-")[0].lower()
 
 
 MERGE_LIMIT = CHAT_LIMIT

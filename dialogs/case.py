@@ -31,20 +31,33 @@ class State(StrEnum):
 
     LANGUAGE = "language"
     JURISDICTION = "jurisdiction"
+    REGION = "region"
+    SPEAKER = "speaker"
     EVIDENCE = "evidence"
+    CONTACT_RECEIVED = "contact_received"
     PLATFORM_NAME = "platform_name"
     PLATFORM_OPERATOR = "platform_operator"
+    PLATFORM_LENDER_TYPE = "platform_lender_type"
     PLATFORM_LICENSED = "platform_licensed"
     PLATFORM_COMPLAINED = "platform_complained"
     PLATFORM_WHEN = "platform_when"
+    PLATFORM_WHEN_CONFIRM = "platform_when_confirm"
     PLATFORM_CHANNEL = "platform_channel"
     PLATFORM_REFERENCE = "platform_reference"
     PLATFORM_OUTCOME = "platform_outcome"
+    LOAN = "loan"
+    LOAN_FIELD = "loan_field"
     DETAILS_STORY = "details_story"
     DETAILS_SINCE = "details_since"
     DETAILS_CONTACTS = "details_contacts"
     DETAILS_BEHAVIOURS = "details_behaviours"
+    DETAILS_DANGER = "details_danger"
+    DETAILS_REACH = "details_reach"
+    DETAILS_DISCLOSED = "details_disclosed"
+    DETAILS_POSTED = "details_posted"
     DETAILS_COLLECTORS = "details_collectors"
+    CONTACT_WHEN = "contact_when"
+    CONTACT_BORROWER = "contact_borrower"
     PRIVACY_REVIEW = "privacy_review"
     PRIVACY_NAME_MODE = "privacy_name_mode"
     PRIVACY_NAME = "privacy_name"
@@ -170,6 +183,8 @@ class Sent(_Model):
 class Report(_Model):
     generated_at: datetime | None = None
     remind_at: datetime | None = None
+    cards_shown: int = 0
+    """How many destination cards the user has seen (the next "more" starts there)."""
 
 
 class Contact(_Model):
@@ -188,9 +203,11 @@ class Case(_Model):
     state: State = State.JURISDICTION
     jurisdiction: str | None = None
     region: str | None = None
-    """A region id of the jurisdiction where a rule depends on it (Mexico: "cdmx", "other")."""
+    """A region id of the jurisdiction where a rule depends on it (Mexico: "cdmx", "other_state")."""
     speaker: str | None = None
     """Who is speaking: "borrower" or "contact" (a person the collectors reached)."""
+    loan_field: str | None = None
+    """The field of :class:`Loan` the loan question waits for (a :class:`Loan` field name)."""
     created_at: datetime
     updated_at: datetime
     evidence: list[EvidenceItem] = Field(default_factory=list)

@@ -74,7 +74,7 @@ police come first)."""
 PLATFORM_TRIED_RANK = 45
 """A lender already asked in vain comes after the bodies that can make it answer."""
 POLICE = ("police_online", "police", "prosecutor")
-SUPERVISORS = ("financial_regulator", "local_regulator")
+SUPERVISORS = ("financial_regulator", "local_regulator", "central_bank")
 """Roles for which the lender's licence is itself the reason: they supervise lenders."""
 FOR_CONTACTS = (
     "data_protection", "report_center", "content_report", "carrier", *POLICE,
@@ -242,8 +242,10 @@ def _destination(body: BodyRef, shared: set[str], tags: set[str]) -> Destination
     lender = shared & {"licensed", "unlicensed"}
     if body.role in SUPERVISORS and lender:
         shared = lender  # a supervisor is there because of who the lender is
+    elif body.role == "industry_association":
+        shared = set()  # it takes reports and passes them on: its role is the reason
     elif body.role not in SUPERVISORS:
-        shared = shared - {"licensed", "unlicensed"}
+        shared = shared - {"licensed"}  # only a supervisor acts because of a licence
     reason = next((tag for tag in REASONS if tag in shared), "role")
     if reason == "role":
         reason = f"role_{body.role}"

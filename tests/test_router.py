@@ -1,22 +1,25 @@
-"""The escalation router: fact patterns -> the exact destinations, in order, and the bases.
+"""The real content through the router: snapshots of destinations and of each document's bases.
 
 Each pattern is a case a victim could describe (jurisdiction, whether the lender is licensed,
 what the collectors did, how many contacts were reached). The expected lists were reviewed
-against the rules in dialogs/router.py and the fact sheet: police first when there are
-threats, the regulators only where they can act, the registry first when the licence is
-unknown, the platform first otherwise.
+against the rules (tested on synthetic tables in tests/test_router_rules.py) and the fact
+sheet: police first when there are threats, the regulators only where they can act, the
+platform first otherwise; each document cites at most four bases its readers enforce. A fact
+change in content/ changes these snapshots, not the rules' tests.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from bot.content import Content
-from bot.render import Renderer, cited_bases
+from bot.documents import cited_bases
+from bot.render import Renderer
 from dialogs.case import Case, Details, PlatformInfo
 from dialogs.router import case_tags, route
+from dialogs.steps.report import case_documents
 
 CONTENT = Content.load()
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -30,12 +33,14 @@ PATTERNS = [
         [
             ("platform", "platform_first"),
             ("nfra", "licensed"),
-            ("nifa", "licensed"),
+            ("nifa", "role_industry_association"),
             ("local_financial_bureau", "licensed"),
-            ("pboc", "licensed"),
-            ("samr_12315", "licensed"),
         ],
-        ["pipl_60", "gbt_45251_2025", "nifa_collection_guideline"],
+        {
+            "platform_complaint": ["gbt_45251_2025", "pipl_60"],
+            "regulator_complaint": ["gbt_45251_2025"],
+            "association_report": ["gbt_45251_2025"],
+        },
     ),
     (
         "cn",
@@ -45,10 +50,8 @@ PATTERNS = [
         [
             ("platform", "platform_first"),
             ("nfra", "licensed"),
-            ("nifa", "licensed"),
+            ("nifa", "role_industry_association"),
             ("local_financial_bureau", "licensed"),
-            ("pboc", "licensed"),
-            ("samr_12315", "licensed"),
             ("report_12321", "calls_sms"),
             ("cac_12377", "data_misuse"),
             ("carriers", "calls_sms"),
@@ -56,30 +59,13 @@ PATTERNS = [
             ("mps_cyber", "data_misuse"),
             ("courts", "data_misuse"),
         ],
-        [
-            "crim_293_1",
-            "crim_293",
-            "crim_253_1",
-            "psapl_42_2012",
-            "pipl_5",
-            "pipl_6",
-            "pipl_10",
-            "pipl_13",
-            "pipl_13_contacts",
-            "pipl_14",
-            "pipl_23",
-            "pipl_44_47",
-            "pipl_65",
-            "pipl_66",
-            "pipl_69",
-            "civil_1032",
-            "civil_1033_1",
-            "civil_1034",
-            "civil_1035",
-            "civil_1038",
-            "nifa_letter_2017",
-            "cba_collection_guideline",
-        ],
+        {
+            "platform_complaint": ["nifa_letter_2017", "pipl_5", "pipl_6", "pipl_10"],
+            "regulator_complaint": ["nifa_letter_2017", "gbt_45251_2025"],
+            "association_report": ["nifa_letter_2017", "gbt_45251_2025"],
+            "report_center_complaint": ["civil_1033_1", "civil_1032", "pipl_5", "pipl_6"],
+            "police_statement": ["crim_293", "crim_253_1", "psapl_50_1_5", "psapl_50_2"],
+        },
     ),
     (
         "cn",
@@ -90,36 +76,18 @@ PATTERNS = [
             ("police", "threats"),
             ("mps_cyber", "unlicensed"),
             ("platform", "platform_unlicensed"),
-            ("nifa", "unlicensed"),
+            ("nifa", "role_industry_association"),
             ("report_12321", "calls_sms"),
             ("cac_12377", "data_misuse"),
             ("carriers", "calls_sms"),
             ("courts", "data_misuse"),
         ],
-        [
-            "crim_293_1",
-            "crim_293",
-            "crim_253_1",
-            "psapl_42_2012",
-            "pipl_5",
-            "pipl_6",
-            "pipl_10",
-            "pipl_13",
-            "pipl_13_contacts",
-            "pipl_14",
-            "pipl_23",
-            "pipl_44_47",
-            "pipl_65",
-            "pipl_66",
-            "pipl_69",
-            "civil_1032",
-            "civil_1033_1",
-            "civil_1034",
-            "civil_1035",
-            "civil_1038",
-            "nifa_letter_2017",
-            "cba_collection_guideline",
-        ],
+        {
+            "police_statement": ["crim_293_1", "crim_293", "crim_253_1", "psapl_50_1_5"],
+            "platform_complaint": ["pipl_5", "pipl_6", "pipl_10", "pipl_13"],
+            "association_report": ["gbt_45251_2025"],
+            "report_center_complaint": ["pipl_5", "civil_1033_1", "civil_1032", "pipl_6"],
+        },
     ),
     (
         "cn",
@@ -129,31 +97,21 @@ PATTERNS = [
         [
             ("platform", "platform_first"),
             ("nfra", "if_licensed"),
-            ("nifa", "if_unlicensed"),
+            ("nifa", "role_industry_association"),
             ("local_financial_bureau", "if_licensed"),
-            ("pboc", "if_licensed"),
-            ("samr_12315", "if_licensed"),
             ("report_12321", "data_misuse"),
             ("cac_12377", "defamation_online"),
             ("police", "if_unlicensed"),
             ("mps_cyber", "if_unlicensed"),
             ("courts", "defamation_online"),
         ],
-        [
-            "crim_253_1",
-            "psapl_42_2012",
-            "pipl_10",
-            "pipl_23",
-            "pipl_28_29",
-            "pipl_44_47",
-            "pipl_65",
-            "pipl_66",
-            "pipl_69",
-            "civil_1032",
-            "civil_1034",
-            "civil_1038",
-            "cba_collection_guideline",
-        ],
+        {
+            "platform_complaint": ["pipl_10", "pipl_23", "pipl_28_29", "pipl_44_47"],
+            "regulator_complaint": ["gbt_45251_2025"],
+            "association_report": ["gbt_45251_2025"],
+            "report_center_complaint": ["civil_1032", "pipl_10", "pipl_23", "pipl_28_29"],
+            "police_statement": ["crim_253_1", "psapl_56"],
+        },
     ),
     (
         "cn",
@@ -163,13 +121,16 @@ PATTERNS = [
         [
             ("platform", "platform_first"),
             ("nfra", "licensed"),
-            ("nifa", "licensed"),
+            ("nifa", "role_industry_association"),
             ("local_financial_bureau", "licensed"),
-            ("pboc", "licensed"),
-            ("samr_12315", "licensed"),
+            ("pboc", "credit_report"),
             ("crc", "credit_report"),
         ],
-        ["pipl_60", "gbt_45251_2025", "nifa_collection_guideline"],
+        {
+            "platform_complaint": ["gbt_45251_2025", "pipl_60"],
+            "regulator_complaint": ["gbt_45251_2025"],
+            "association_report": ["gbt_45251_2025"],
+        },
     ),
     (
         "mx",
@@ -185,17 +146,17 @@ PATTERNS = [
             ("condusef", "licensed"),
             ("redeco", "licensed"),
             ("sipres", "always"),
-            ("buro_entidades", "licensed"),
+            ("buro_entidades", "role_registry"),
             ("sabg", "data_misuse"),
             ("ficosec", "threats"),
         ],
-        [
-            "cpf_284_bis",
-            "cpdf_209_bis",
-            "condusef_collection_rules",
-            "lfpdppp_2025",
-            "ifai_condusef_guide_2015",
-        ],
+        {
+            "police_statement": ["cpf_284_bis"],
+            "platform_complaint": ["ifai_condusef_guide_2015", "lfpdppp_2025"],
+            "regulator_complaint": ["ifai_condusef_guide_2015"],
+            "collection_registry_complaint": ["ifai_condusef_guide_2015"],
+            "data_protection_complaint": ["lfpdppp_2025", "ifai_condusef_guide_2015"],
+        },
     ),
     (
         "mx",
@@ -207,11 +168,14 @@ PATTERNS = [
             ("ssc_cdmx_cyber", "unlicensed"),
             ("state_cyber", "unlicensed"),
             ("fiscalias", "unlicensed"),
-            ("redeco", "contacts_harassed"),
             ("sipres", "always"),
             ("sabg", "unlicensed"),
         ],
-        ["cpdf_209_bis", "condusef_collection_rules", "lfpdppp_2025", "ifai_condusef_guide_2015"],
+        {
+            "platform_complaint": ["ifai_condusef_guide_2015", "lfpdppp_2025"],
+            "police_statement": [],
+            "data_protection_complaint": ["lfpdppp_2025", "ifai_condusef_guide_2015"],
+        },
     ),
     (
         "co",
@@ -224,7 +188,17 @@ PATTERNS = [
             ("sic", "data_misuse"),
             ("policia", "data_misuse"),
         ],
-        ["ley2300_references", "ley1581_2012", "sic_circular_002_2023"],
+        {
+            "platform_complaint": [
+                "ley2300_references",
+                "ley1581_2012",
+                "ley1266_2008",
+                "ley1328_2009",
+            ],
+            "regulator_complaint": ["ley2300_references", "ley1328_2009"],
+            "data_protection_complaint": ["ley1581_2012", "ley1266_2008"],
+            "police_statement": ["ley1273_2009"],
+        },
     ),
     (
         "co",
@@ -238,7 +212,11 @@ PATTERNS = [
             ("platform", "platform_unlicensed"),
             ("sic", "unlicensed"),
         ],
-        ["ley1266_2008", "ley1328_2009", "ley1273_2009"],
+        {
+            "police_statement": ["ley1273_2009"],
+            "platform_complaint": ["ley1266_2008", "ley1328_2009"],
+            "data_protection_complaint": ["ley1266_2008"],
+        },
     ),
     (
         "pe",
@@ -249,11 +227,15 @@ PATTERNS = [
             ("platform", "platform_unlicensed"),
             ("pnp", "unlicensed"),
             ("ministerio_publico", "unlicensed"),
-            ("sbs", "unlicensed"),
             ("indecopi", "calls_sms"),
             ("anpd", "unlicensed"),
         ],
-        ["ley29571_61", "ley29733"],
+        {
+            "platform_complaint": ["ley29571_61", "ley29733"],
+            "police_statement": [],
+            "regulator_complaint": ["ley29571_61"],
+            "data_protection_complaint": ["ley29733"],
+        },
     ),
     (
         "es",
@@ -267,7 +249,12 @@ PATTERNS = [
             ("policia_nacional", "contacts_harassed"),
             ("guardia_civil", "contacts_harassed"),
         ],
-        ["gdpr_lopdgdd", "aepd_yo_cobro"],
+        {
+            "platform_complaint": ["gdpr_lopdgdd", "aepd_yo_cobro"],
+            "regulator_complaint": [],
+            "data_protection_complaint": ["gdpr_lopdgdd", "aepd_yo_cobro"],
+            "police_statement": [],
+        },
     ),
     (
         "es",
@@ -280,7 +267,11 @@ PATTERNS = [
             ("platform", "platform_unlicensed"),
             ("aepd", "unlicensed"),
         ],
-        ["cp_172_3", "cp_172_ter"],
+        {
+            "police_statement": ["cp_172_3", "cp_172_ter"],
+            "platform_complaint": [],
+            "data_protection_complaint": [],
+        },
     ),
     (
         "generic",
@@ -294,7 +285,13 @@ PATTERNS = [
             ("app_store", "if_unlicensed"),
             ("police", "if_unlicensed"),
         ],
-        [],
+        {
+            "platform_complaint": [],
+            "regulator_complaint": [],
+            "data_protection_complaint": [],
+            "report_center_complaint": [],
+            "police_statement": [],
+        },
     ),
     (
         "generic",
@@ -307,7 +304,12 @@ PATTERNS = [
             ("data_protection", "unlicensed"),
             ("app_store", "unlicensed"),
         ],
-        [],
+        {
+            "platform_complaint": [],
+            "police_statement": [],
+            "data_protection_complaint": [],
+            "report_center_complaint": [],
+        },
     ),
 ]
 
@@ -328,11 +330,15 @@ def make_case(jurisdiction, licensed, behaviours, contacts, **platform) -> Case:
 )
 def test_fact_pattern(jurisdiction, licensed, behaviours, contacts, expected, bases):
     case = make_case(jurisdiction, licensed, behaviours, contacts)
-    destinations = route(case, CONTENT.index.bodies[jurisdiction])
+    destinations = route(case, CONTENT.index.bodies[jurisdiction], NOW.date())
     assert [(d.body, d.reason) for d in destinations] == expected
-    assert [b.id for b in cited_bases(CONTENT.jurisdictions[jurisdiction], case)] == bases
+    cited = {
+        template: [b.id for b in cited_bases(CONTENT.jurisdictions[jurisdiction], case, template)]
+        for template in case_documents(case, CONTENT.index, NOW.date())
+    }
+    assert cited == bases
     for lang in ("es", "zh-Hans", "en"):
-        for template in {d.template for d in destinations} | {"contacts"}:
+        for template in [*cited, "contacts"]:
             text = Renderer(CONTENT).render(template, case, lang, NOW)
             assert "UNVERIFIED" not in text
 
@@ -343,13 +349,15 @@ def test_there_are_at_least_twelve_distinct_patterns():
     assert {p[0] for p in PATTERNS} >= {"cn", "mx", "co", "pe", "es", "generic"}
 
 
-def test_threats_put_the_police_first_everywhere():
+def test_threats_put_the_police_first_everywhere_and_their_statement_first():
     for jurisdiction in CONTENT.jurisdictions:
         case = make_case(jurisdiction, "licensed", ["violence_threats"], "many")
         first = route(case, CONTENT.index.bodies[jurisdiction])[0]
         roles = {b.id: b.role for b in CONTENT.index.bodies[jurisdiction]}
         if any(r in ("police", "police_online", "prosecutor") for r in roles.values()):
             assert roles[first.body] in ("police", "police_online", "prosecutor"), jurisdiction
+            documents = case_documents(case, CONTENT.index, NOW.date())
+            assert documents[0] == "police_statement", jurisdiction
 
 
 def test_an_unlicensed_lender_never_goes_to_a_licensed_only_regulator():
@@ -363,10 +371,64 @@ def test_an_unlicensed_lender_never_goes_to_a_licensed_only_regulator():
                 assert body.scope != ("licensed",), (jurisdiction, body.id)
 
 
-def test_an_unanswered_platform_is_said_so():
+def test_an_unanswered_platform_is_said_so_and_comes_after_the_regulators():
     case = make_case("cn", "licensed", [], "none", complained=True, outcome="no_answer")
     assert "platform_unresolved" in case_tags(case)
-    assert route(case, CONTENT.index.bodies["cn"])[0].reason == "platform_unresolved"
+    destinations = route(case, CONTENT.index.bodies["cn"])
+    platform = next(d for d in destinations if d.body == "platform")
+    assert platform.reason == "platform_unresolved"
+    assert destinations[0].body == "nfra"
+
+
+def test_a_platform_asked_twenty_working_days_ago_is_no_longer_first():
+    case = make_case(
+        "mx", "licensed", [], "none", complained=True, complained_on=date(2026, 10, 30)
+    )
+    destinations = route(case, CONTENT.index.bodies["mx"], NOW.date())
+    assert destinations[0].body != "platform"
+    assert next(d for d in destinations if d.body == "platform").reason == "platform_period_over"
+    assert case_documents(case, CONTENT.index, NOW.date())[0] != "platform_complaint"
+
+
+def test_an_unlicensed_app_in_peru_gets_the_sbs_only_as_a_referral():
+    case = make_case("pe", "unlicensed", ["contacts_messaged"], "many")
+    assert "sbs" not in [d.body for d in route(case, CONTENT.index.bodies["pe"])]
+    others = Renderer(CONTENT).context(case, "es", NOW)["others"]
+    sbs = next(b for b in others if b["native_name"].startswith("Superintendencia"))
+    assert "polic" in sbs["not_handles"].lower()
+
+
+def test_a_chinese_consumer_finance_company_goes_to_the_nfra_not_the_pboc():
+    case = make_case(
+        "cn", "licensed", ["contacts_messaged"], "many", lender_type="consumer_finance"
+    )
+    bodies = [d.body for d in route(case, CONTENT.index.bodies["cn"])]
+    assert "nfra" in bodies
+    assert "pboc" not in bodies  # payment and credit-reporting institutions only
+    assert "local_financial_bureau" not in bodies  # it supervises small-loan companies
+    small = make_case("cn", "licensed", [], "none", lender_type="small_loan")
+    bodies = [d.body for d in route(small, CONTENT.index.bodies["cn"])]
+    assert "local_financial_bureau" in bodies and "nfra" not in bodies
+    credit = make_case("cn", "licensed", ["credit_report"], "none")
+    assert "pboc" in [d.body for d in route(credit, CONTENT.index.bodies["cn"])]
+
+
+def test_mexico_city_article_209_bis_only_in_mexico_city():
+    def cited(region):
+        case = make_case(
+            "mx", "licensed", ["contacts_messaged", "insults", "violence_threats"], "many"
+        )
+        case.region = region
+        return [
+            b.id
+            for template in ("police_statement", "contact_complaint", "platform_complaint")
+            for b in cited_bases(CONTENT.jurisdictions["mx"], case, template)
+        ]
+
+    article = next(b.id for b in CONTENT.jurisdictions["mx"].legal_bases if b.region == "cdmx")
+    assert article in cited("cdmx")
+    assert article not in cited("other_state")
+    assert article not in cited(None)
 
 
 def test_danger_now_puts_emergency_police_first():
@@ -385,19 +447,27 @@ def test_deadlines_come_from_the_content():
 
 
 REQUIRED = {
-    # destination template: what that destination needs to find in it (English wording)
-    "platform_complaint": ["QuickCash", "FACTS", "EVIDENCE", "WHAT I ASK", "LEGAL BASIS"],
+    # document: what its destination needs to find in it (English wording)
+    "platform_complaint": [
+        "QuickCash", "WHAT HAPPENED", "THE LOAN", "Contract or order number: QC-118",
+        "EVIDENCE", "WHAT I ASK",
+    ],
     "regulator_complaint": [
-        "Complainant:", "liwei@example.com", "Lender / platform: QuickCash", "FACTS",
-        "EVIDENCE INDEX", "LEGAL BASIS", "REQUESTS", "complaint number",
+        "Complainant: Li Wei", "liwei@example.com", "Lender / app: QuickCash", "WHAT HAPPENED",
+        "Contract or order number: QC-118", "EVIDENCE", "LEGAL BASIS", "WHAT I ASK",
     ],
     "police_statement": [
-        "FACTS IN TIME ORDER", "WHO THEY ARE", "+86 139 1234 5678", "EVIDENCE INDEX",
+        "Reported by: Li Wei", "FACTS IN TIME ORDER", "NUMBERS, NAMES AND ACCOUNTS",
+        "+86 139 1234 5678", "EVIDENCE",
     ],
-    "data_protection_complaint": ["Against: QuickCash", "WHAT DATA WAS USED", "REQUESTS"],
-    "collection_registry_complaint": ["WHO COLLECTED", "CHANNEL USED", "REASON"],
-    "report_center_complaint": ["NUMBERS AND ACCOUNTS TO REPORT", "+86 139 1234 5678"],
-    "contact_complaint": ["QuickCash", "+86 139 1234 5678", "[your name]"],
+    "data_protection_complaint": ["Lender / app: QuickCash", "WHAT HAPPENED", "WHAT I ASK"],
+    "collection_registry_complaint": [
+        "WHO COLLECTED", "Creditor (lender / app): QuickCash", "CHANNELS USED", "phone calls",
+        "REASON FOR THE CONTACT", "Contract or order number: QC-118",
+    ],
+    "report_center_complaint": ["NUMBERS, NAMES AND ACCOUNTS", "+86 139 1234 5678"],
+    "association_report": ["RULES BROKEN", "QuickCash", "WHAT HAPPENED"],
+    "contact_complaint": ["QuickCash", "[your name]"],
 }  # fmt: skip
 
 
@@ -405,9 +475,14 @@ REQUIRED = {
 def test_each_destination_template_has_the_fields_its_destination_requires(template):
     case = make_case("mx", "licensed", ["contacts_messaged", "violence_threats"], "many")
     case.details.collectors = ["+86 139 1234 5678"]
+    case.details.reach = ["calls"]
     case.details.story = "They messaged my whole address book."
+    case.loan.contract = "QC-118"
+    case.details.since_on = date(2026, 10, 1)
     case.privacy.name_mode, case.privacy.name = "full", "Li Wei"
     case.privacy.contact = "liwei@example.com"
+    jurisdiction = "cn" if template == "association_report" else "mx"
+    case.jurisdiction = jurisdiction
     text = Renderer(CONTENT).render(template, case, "en", NOW)
     for field in REQUIRED[template]:
         assert field in text, (template, field)

@@ -18,7 +18,7 @@ Schema (TOML file -> models below)::
                      law{}, article{}?, summary{}, note{}?         -> LegalBasis
     [[crisis_lines]]  value, name{}, hours{}?, confidence, sources[]  -> CrisisLine
 
-``{}`` is a localized string: a table with the keys ``en``, ``es`` and ``zh-Hans``
+``{}`` is a localized string: a table keyed by language tag, English required
 (:class:`L10n`). ``checked`` is the date the facts were checked; it applies to every entry
 of the file. A channel without ``sources`` inherits those of its body, so after loading
 every body, channel and legal basis has at least one source.
@@ -37,6 +37,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StringConstraints,
     model_validator,
 )
@@ -76,6 +77,7 @@ PRIORITY = ("cn", "mx", "co", "pe", "es")
 GENERIC = "generic"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+LangTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]*$")]
 
 Confidence = Literal["seen-official", "seen", "inferred"]
@@ -189,25 +191,34 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class L10n(_Model):
-    """A string in the three languages of the bot. TOML keys: ``en``, ``es``, ``zh-Hans``."""
+class L10n(RootModel[dict[LangTag, Text]]):
+    """A string per language, as a TOML table keyed by language tag (``en``, ``es``,
+    ``zh-Hans``...). English is required: a language added later reads English where its
+    translation is missing (the shipped languages are complete, a content test checks)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True)
 
-    en: Text
-    es: Text
-    zh_Hans: Text = Field(alias="zh-Hans")
+    @model_validator(mode="after")
+    def _english(self) -> L10n:
+        if "en" not in self.root:
+            raise ValueError("a localized string needs at least its English text")
+        return self
+
+    @property
+    def en(self) -> str:
+        return self.root["en"]
+
+    def languages(self) -> set[str]:
+        """Return the languages this string is written in."""
+        return set(self.root)
 
     def get(self, lang: str) -> str:
-        """Return the string in ``lang`` ("en", "es" or "zh-Hans"; case-insensitive)."""
-        key = lang.replace("_", "-").lower()
-        if key == "en":
-            return self.en
-        if key == "es":
-            return self.es
-        if key == "zh-hans":
-            return self.zh_Hans
-        raise ValueError(f"unsupported language: {lang!r}")
+        """Return the string in ``lang`` (case-insensitive), else the English one."""
+        wanted = lang.replace("_", "-").lower()
+        for tag, text in self.root.items():
+            if tag.lower() == wanted:
+                return text
+        return self.root["en"]
 
 
 class Channel(_Model):

@@ -128,19 +128,19 @@ def test_models_are_frozen(jurisdictions: dict[str, Jurisdiction]) -> None:
 # --- L10n ----------------------------------------------------------------------------------
 
 
-def test_l10n_get_and_alias() -> None:
+def test_l10n_get_any_language_and_english_where_missing() -> None:
     text = L10n.model_validate({"en": "a", "es": "b", "zh-Hans": "c"})
     assert (text.get("en"), text.get("es"), text.get("zh-Hans")) == ("a", "b", "c")
     assert text.get("zh-hans") == "c"
-    with pytest.raises(ValueError):
-        text.get("fr")
+    assert text.get("fr") == "a"  # a language added later reads English until translated
 
 
 @pytest.mark.parametrize(
     "data",
-    [{"en": "a", "es": "b"}, {"en": "a", "es": "b", "zh-Hans": " "}, {"en": "", "es": "b"}],
-)
-def test_l10n_requires_three_non_empty_languages(data: dict[str, str]) -> None:
+    [{"es": "b", "zh-Hans": "c"}, {"en": "a", "es": "b", "zh-Hans": " "}, {"en": "", "es": "b"},
+     {"en": "a", "not a tag!": "b"}],
+)  # fmt: skip
+def test_l10n_requires_english_and_non_empty_texts(data: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         L10n.model_validate(data)
 
@@ -153,8 +153,7 @@ def test_every_localized_string_in_three_languages(
         for item in walk(j):
             if isinstance(item, L10n):
                 count += 1
-                for lang in ("en", "es", "zh-Hans"):
-                    assert item.get(lang).strip(), (j.id, item)
+                assert item.languages() >= {"en", "es", "zh-Hans"}, (j.id, item)
     assert count > 100
 
 
@@ -162,8 +161,8 @@ def test_chinese_strings_are_chinese(jurisdictions: dict[str, Jurisdiction]) -> 
     han = re.compile(r"[\u4e00-\u9fff]")
     for j in jurisdictions.values():
         for item in walk(j):
-            if isinstance(item, L10n) and item.en != item.zh_Hans:
-                assert han.search(item.zh_Hans), (j.id, item.zh_Hans)
+            if isinstance(item, L10n) and item.en != item.get("zh-Hans"):
+                assert han.search(item.get("zh-Hans")), (j.id, item.get("zh-Hans"))
 
 
 # --- confidence, sources, dates ------------------------------------------------------------
@@ -577,11 +576,11 @@ def test_china_caveats(jurisdictions: dict[str, Jurisdiction]) -> None:
     psapl = cn.legal_basis("psapl_42_2012")
     assert psapl.article is not None
     assert psapl.article.en == "art. 42 (2012 text)"
-    assert "2012" in psapl.article.es and "2012" in psapl.article.zh_Hans
+    assert "2012" in psapl.article.get("es") and "2012" in psapl.article.get("zh-Hans")
 
     crim = cn.legal_basis("crim_293_1")
     assert crim.note is not None and "illegal" in crim.note.en.lower()
-    assert "非法债务" in crim.note.zh_Hans
+    assert "非法债务" in crim.note.get("zh-Hans")
     # Illegal debts only: known only when the user said the lender is unlicensed.
     assert crim.requires == ("unlicensed",)
 
@@ -830,7 +829,7 @@ def test_spanish_addresses_the_user_with_tu(jurisdictions: dict[str, Jurisdictio
     for j in jurisdictions.values():
         for item in walk(j):
             if isinstance(item, L10n):
-                assert not usted.search(item.es), (j.id, item.es)
+                assert not usted.search(item.get("es")), (j.id, item.get("es"))
 
 
 # --- model rules ---------------------------------------------------------------------------

@@ -203,7 +203,8 @@ class Case(_Model):
     state: State = State.JURISDICTION
     jurisdiction: str | None = None
     region: str | None = None
-    """A region id of the jurisdiction where a rule depends on it (Mexico: "cdmx", "other_state")."""
+    """A region id of the jurisdiction where a rule depends on it (Mexico: "cdmx",
+    "other_state")."""
     speaker: str | None = None
     """Who is speaking: "borrower" or "contact" (a person the collectors reached)."""
     loan_field: str | None = None

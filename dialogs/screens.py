@@ -7,8 +7,15 @@ Rules:
 - A handler may only return a state listed in the screen's ``next``; ``skip`` is where /skip
   goes (None: the question cannot be skipped). The diagram in FLOW.md is drawn from this
   table and a test keeps the two equal.
+- A screen with a ``when`` is asked only when it returns True for the case (the region where
+  the jurisdiction has regions, the licence when the lender type does not settle it...);
+  otherwise moving to it moves on to its ``skip`` state, as if the user had skipped it
+  unasked. Handlers therefore name the next question in the sequence, not the next one
+  that applies.
 - Moving forward into a later step marks the steps in between as done (completed or
   skipped), so the report is only reached after each earlier step.
+- Two paths: the borrower's (steps 1-5 in order) and the harassed contact's, which leaves
+  from the speaker question to three short questions of its own and then to the report.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ class Screen:
     choice: ChoiceHandler | None = None
     evidence: EvidenceHandler | None = None
     skip: State | None = None
+    when: Callable[[Turn], bool] | None = None
+    """Asked only when this returns True; otherwise passed over to ``skip``."""
 
 
 S = State
@@ -48,7 +57,16 @@ SCREENS: dict[State, Screen] = {
     ),
     S.JURISDICTION: Screen(
         Step.ONBOARDING, onboarding.ask_jurisdiction, "jur",
-        next=(S.EVIDENCE,), choice=onboarding.on_jurisdiction,
+        next=(S.REGION,), choice=onboarding.on_jurisdiction,
+    ),
+    S.REGION: Screen(
+        Step.ONBOARDING, onboarding.ask_region, "region",
+        next=(S.SPEAKER,), choice=onboarding.on_region, skip=S.SPEAKER,
+        when=onboarding.has_regions,
+    ),
+    S.SPEAKER: Screen(
+        Step.ONBOARDING, onboarding.ask_speaker, "who",
+        next=(S.EVIDENCE, S.CONTACT_RECEIVED), choice=onboarding.on_speaker, skip=S.EVIDENCE,
     ),
     # Step 1: evidence
     S.EVIDENCE: Screen(
@@ -63,21 +81,32 @@ SCREENS: dict[State, Screen] = {
     ),
     S.PLATFORM_OPERATOR: Screen(
         Step.PLATFORM, platform.ask_operator, "plat",
-        next=(S.PLATFORM_LICENSED,), text=platform.on_operator_text,
-        choice=platform.on_operator_choice, skip=S.PLATFORM_LICENSED,
+        next=(S.PLATFORM_LENDER_TYPE,), text=platform.on_operator_text,
+        choice=platform.on_operator_choice, skip=S.PLATFORM_LENDER_TYPE,
+    ),
+    S.PLATFORM_LENDER_TYPE: Screen(
+        Step.PLATFORM, platform.ask_lender_type, "lender",
+        next=(S.PLATFORM_LICENSED,), choice=platform.on_lender_type, skip=S.PLATFORM_LICENSED,
+        when=platform.has_lender_types,
     ),
     S.PLATFORM_LICENSED: Screen(
         Step.PLATFORM, platform.ask_licensed, "lic",
         next=(S.PLATFORM_COMPLAINED,), choice=platform.on_licensed, skip=S.PLATFORM_COMPLAINED,
+        when=platform.licence_open,
     ),
     S.PLATFORM_COMPLAINED: Screen(
         Step.PLATFORM, platform.ask_complained, "plat",
-        next=(S.PLATFORM_WHEN, S.DETAILS_STORY), choice=platform.on_complained,
-        skip=S.DETAILS_STORY,
+        next=(S.PLATFORM_WHEN, S.LOAN), choice=platform.on_complained, skip=S.LOAN,
     ),
     S.PLATFORM_WHEN: Screen(
-        Step.PLATFORM, platform.ask_when, "plat",
-        next=(S.PLATFORM_CHANNEL,), text=platform.on_when, skip=S.PLATFORM_CHANNEL,
+        Step.PLATFORM, platform.ask_when, "when",
+        next=(S.PLATFORM_WHEN_CONFIRM, S.PLATFORM_CHANNEL), text=platform.on_when,
+        choice=platform.on_when_choice, skip=S.PLATFORM_CHANNEL,
+    ),
+    S.PLATFORM_WHEN_CONFIRM: Screen(
+        Step.PLATFORM, platform.ask_when_confirm, "when",
+        next=(S.PLATFORM_CHANNEL, S.PLATFORM_WHEN), text=platform.on_when_again,
+        choice=platform.on_when_confirm, skip=S.PLATFORM_CHANNEL,
     ),
     S.PLATFORM_CHANNEL: Screen(
         Step.PLATFORM, platform.ask_channel, "chan",
@@ -90,7 +119,16 @@ SCREENS: dict[State, Screen] = {
     ),
     S.PLATFORM_OUTCOME: Screen(
         Step.PLATFORM, platform.ask_outcome, "out",
-        next=(S.DETAILS_STORY,), choice=platform.on_outcome, skip=S.DETAILS_STORY,
+        next=(S.LOAN,), choice=platform.on_outcome, skip=S.LOAN,
+    ),
+    S.LOAN: Screen(
+        Step.PLATFORM, platform.ask_loan, "loan",
+        next=(S.LOAN_FIELD, S.DETAILS_STORY), choice=platform.on_loan, skip=S.DETAILS_STORY,
+    ),
+    S.LOAN_FIELD: Screen(
+        Step.PLATFORM, platform.ask_loan_field, "loanf",
+        next=(S.LOAN,), text=platform.on_loan_field, choice=platform.on_loan_field_choice,
+        skip=S.LOAN,
     ),
     # Step 3: the details
     S.DETAILS_STORY: Screen(
@@ -109,12 +147,47 @@ SCREENS: dict[State, Screen] = {
     ),
     S.DETAILS_BEHAVIOURS: Screen(
         Step.DETAILS, details.ask_behaviours, "beh",
-        next=(S.DETAILS_COLLECTORS,), choice=details.on_behaviour, skip=S.DETAILS_COLLECTORS,
+        next=(S.DETAILS_DANGER,), choice=details.on_behaviour, skip=S.DETAILS_DANGER,
+    ),
+    S.DETAILS_DANGER: Screen(
+        Step.DETAILS, details.ask_danger, "dng",
+        next=(S.DETAILS_REACH,), choice=details.on_danger, skip=S.DETAILS_REACH,
+        when=details.threatened,
+    ),
+    S.DETAILS_REACH: Screen(
+        Step.DETAILS, details.ask_reach, "reach",
+        next=(S.DETAILS_DISCLOSED,), choice=details.on_reach, skip=S.DETAILS_DISCLOSED,
+    ),
+    S.DETAILS_DISCLOSED: Screen(
+        Step.DETAILS, details.ask_disclosed, "disc",
+        next=(S.DETAILS_POSTED,), choice=details.on_disclosed, skip=S.DETAILS_POSTED,
+        when=details.contacts_reached,
+    ),
+    S.DETAILS_POSTED: Screen(
+        Step.DETAILS, details.ask_posted, "post",
+        next=(S.DETAILS_COLLECTORS,), choice=details.on_posted, skip=S.DETAILS_COLLECTORS,
     ),
     S.DETAILS_COLLECTORS: Screen(
         Step.DETAILS, details.ask_collectors, "col",
         next=(S.PRIVACY_REVIEW,), text=details.on_collectors_text,
         choice=details.on_collectors_choice, skip=S.PRIVACY_REVIEW,
+    ),
+    # The harassed contact's path: what they received and from whom, when, whose loan
+    S.CONTACT_RECEIVED: Screen(
+        Step.EVIDENCE, details.ask_received, "ct",
+        next=(S.CONTACT_WHEN,), text=details.on_received_text,
+        choice=details.on_received_choice, evidence=details.on_received_evidence,
+        skip=S.CONTACT_WHEN,
+    ),
+    S.CONTACT_WHEN: Screen(
+        Step.DETAILS, details.ask_contact_when, "ctw",
+        next=(S.CONTACT_BORROWER,), text=details.on_contact_when_text,
+        choice=details.on_contact_when_choice, skip=S.CONTACT_BORROWER,
+    ),
+    S.CONTACT_BORROWER: Screen(
+        Step.DETAILS, details.ask_borrower, "ctb",
+        next=(S.REPORT,), text=details.on_borrower_text, choice=details.on_borrower_choice,
+        skip=S.REPORT,
     ),
     # Step 4: privacy
     S.PRIVACY_REVIEW: Screen(
@@ -146,7 +219,8 @@ SCREENS: dict[State, Screen] = {
 
 
 def go(turn: Turn, state: State) -> None:
-    """Move the active case to ``state`` and ask its question."""
+    """Move the active case to ``state`` (or past it, if it does not apply) and ask."""
+    state = _first_that_applies(turn, state)
     case = turn.case
     here, there = SCREENS[case.state].step, SCREENS[state].step
     for step in Step:
@@ -167,3 +241,13 @@ def offered(turn: Turn) -> set[str]:
     scratch = Turn(conv=turn.conv.model_copy(deep=True), content=turn.content, at=turn.at)
     reask(scratch)
     return {o.id for reply in scratch.replies for o in reply.options}
+
+
+def _first_that_applies(turn: Turn, state: State) -> State:
+    """Return ``state``, or where its ``skip`` leads while its question does not apply."""
+    screen = SCREENS[state]
+    while screen.when is not None and not screen.when(turn):
+        assert screen.skip is not None, f"{state} has a condition but nowhere to skip to"
+        state = screen.skip
+        screen = SCREENS[state]
+    return state

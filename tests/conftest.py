@@ -136,43 +136,54 @@ class Chat:
 
 
 def walk_to(chat: Chat, state: str) -> None:
-    """Walk a fresh chat along the happy path until it reaches ``state``."""
+    """Walk a chat along the borrower's happy path, from where it is, until it reaches
+    ``state``. Questions asked only in some cases (the region, the lender type, danger now)
+    are answered when they come; the region and the lender type are skipped."""
 
     def pick(option_id: str) -> list[str]:
         return chat.press(option_id, case=chat.conv.active)
 
-    script = [
-        ("language", lambda: chat.send("/start")),
-        ("jurisdiction", lambda: pick("lang:en")),
-        ("evidence", lambda: pick("jur:cn")),
-        ("platform_name", lambda: pick("ev:done")),
-        ("platform_operator", lambda: chat.send("QuickCash")),
-        ("platform_licensed", lambda: chat.send("Fast Money Tech Ltd")),
-        ("platform_complained", lambda: pick("lic:licensed")),
-        ("platform_when", lambda: pick("plat:yes")),
-        ("platform_channel", lambda: chat.send("2026-10-20")),
-        ("platform_reference", lambda: pick("chan:in_app")),
-        ("platform_outcome", lambda: chat.send("T-12345")),
-        ("details_story", lambda: pick("out:no_answer")),
-        ("details_since", lambda: (chat.send("They message my family"), pick("det:story_done"))),
-        ("details_contacts", lambda: chat.send("October 2026")),
-        ("details_behaviours", lambda: pick("cnt:many")),
-        ("details_collectors", lambda: pick("beh:done")),
-        ("privacy_review", lambda: pick("col:done")),
-        ("privacy_name_mode", lambda: pick("prv:ok")),
-        ("privacy_name", lambda: pick("name:full")),
-        ("privacy_contact", lambda: chat.send("Li Wei")),
-        ("privacy_warning", lambda: pick("prv:no_contact")),
-        ("report", lambda: pick("prv:understood")),
-    ]
-    reached_states = [reached for reached, _ in script]
-    start = reached_states.index(chat.state) + 1 if chat.state else 0
-    for reached, action in script[start:]:
+    answers = {
+        None: lambda: chat.send("/start"),
+        "language": lambda: pick("lang:en"),
+        "jurisdiction": lambda: pick("jur:cn"),
+        "region": lambda: chat.send("/skip"),
+        "speaker": lambda: pick("who:borrower"),
+        "evidence": lambda: pick("ev:done"),
+        "platform_name": lambda: chat.send("QuickCash"),
+        "platform_operator": lambda: chat.send("Fast Money Tech Ltd"),
+        "platform_lender_type": lambda: chat.send("/skip"),
+        "platform_licensed": lambda: pick("lic:licensed"),
+        "platform_complained": lambda: pick("plat:yes"),
+        "platform_when": lambda: chat.send("2026-10-20"),
+        "platform_when_confirm": lambda: pick("when:yes"),
+        "platform_channel": lambda: pick("chan:in_app"),
+        "platform_reference": lambda: chat.send("T-12345"),
+        "platform_outcome": lambda: pick("out:no_answer"),
+        "loan": lambda: pick("loan:done"),
+        "details_story": lambda: (chat.send("They message my family"), pick("det:story_done")),
+        "details_since": lambda: chat.send("October 2026"),
+        "details_contacts": lambda: pick("cnt:many"),
+        "details_behaviours": lambda: pick("beh:done"),
+        "details_danger": lambda: pick("dng:no"),
+        "details_reach": lambda: pick("reach:done"),
+        "details_disclosed": lambda: pick("disc:unknown"),
+        "details_posted": lambda: pick("post:unknown"),
+        "details_collectors": lambda: pick("col:done"),
+        "privacy_review": lambda: pick("prv:ok"),
+        "privacy_name_mode": lambda: pick("name:full"),
+        "privacy_name": lambda: chat.send("Li Wei"),
+        "privacy_contact": lambda: pick("prv:no_contact"),
+        "privacy_warning": lambda: pick("prv:understood"),
+    }
+    for _ in range(len(answers) + 1):
         if chat.state == state:
             return
-        action()
-        assert chat.state == reached, (chat.state, reached, chat.keys)
-    assert chat.state == state
+        here = chat.state
+        assert here in answers, (here, state, "not on the borrower's path")
+        answers[here]()
+        assert chat.state != here, (here, chat.keys)
+    raise AssertionError(f"{state} not reached; stopped at {chat.state}")
 
 
 @pytest.fixture

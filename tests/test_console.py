@@ -65,6 +65,7 @@ def full_script(lang: str, files: dict[str, Path]) -> str:
             "/start",
             LANG_BUTTON[lang],  # language
             "1",  # China
+            "1",  # I took the loan
             f"/attach {files['shot1.png']} screenshot of the threats",
             f"/attach {files['shot2.png']}",
             f"/attach {files['call.mp3']} call recording",
@@ -72,8 +73,9 @@ def full_script(lang: str, files: dict[str, Path]) -> str:
             "2",  # I have sent everything
             "QuickCash",
             "Quick Cash Tech Co.",
-            "1",  # licensed
+            "1",  # a bank (so licensed; without lender types: licensed)
             "2",  # not complained yet
+            "8",  # the loan: done
             "They sent my photo and debt to my whole address book and called my boss.",
             "1",  # that's all
             "2026-09",
@@ -81,6 +83,10 @@ def full_script(lang: str, files: dict[str, Path]) -> str:
             "1",  # messaged my contacts
             "3",  # threats of violence
             "13",  # done
+            "2",  # not in danger right now
+            "6",  # how they reached people: done
+            "1",  # they disclosed the debt
+            "3",  # posted publicly: I don't know
             "1",  # these are the collectors'
             "1",  # done
             "1",  # continue (privacy review)
@@ -122,7 +128,7 @@ def test_without_a_token_python_m_bot_says_so_and_starts_the_console(tmp_path):
 
 
 def test_kill_9_mid_way_resumes_at_the_same_step_with_the_evidence(tmp_path, files):
-    lines = full_script("en", files).splitlines()[:15]  # up to "since when" answered
+    lines = full_script("en", files).splitlines()[:17]  # up to "since when" answered
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(tmp_path),

@@ -30,14 +30,16 @@ def test_language_is_picked_from_the_client_and_spanish_by_default(client, expec
     assert chat.options == ["lang:es", "lang:zh-Hans", "lang:en"]
 
 
-def test_choosing_a_language_then_a_jurisdiction_opens_the_evidence_step(chat):
+def test_choosing_a_language_a_jurisdiction_and_borrower_opens_the_evidence_step(chat):
     chat.send("/start")
     chat.click("lang:zh-Hans")
     assert chat.conv.lang == "zh-Hans"
     assert chat.keys == ["onboarding.jurisdiction"]
     assert chat.options == ["jur:cn", "jur:mx", "jur:generic"]
-    assert chat.click("jur:cn") == ["onboarding.jurisdiction_set", "evidence.ask"]
+    assert chat.click("jur:cn") == ["onboarding.jurisdiction_set", "onboarding.ask_speaker"]
     assert chat.case.jurisdiction == "cn"
+    assert chat.click("who:borrower") == ["evidence.ask"]
+    assert chat.case.speaker == "borrower"
     assert chat.state == "evidence"
 
 
@@ -146,7 +148,7 @@ def test_platform_answers_are_recorded(chat):
 
 def test_not_yet_complained_explains_how_to_find_the_channel(chat):
     walk_to(chat, "platform_complained")
-    assert chat.click("plat:no") == ["platform.how_to_find_channel", "details.ask_story"]
+    assert chat.click("plat:no") == ["platform.how_to_find_channel", "loan.menu"]
     assert chat.case.platform.complained is False
 
 

@@ -59,6 +59,7 @@ class User:
         await self.do(lambda at: Start(at=at, client_lang="en"))
         await self.choose("lang:en")
         await self.choose("jur:cn")
+        await self.choose("who:borrower")
         await self.attach(data)
         await self.do(lambda at: Text(at=at, text=f"{secret} pay or else"))
         await self.choose("ev:done")

@@ -87,6 +87,7 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
     await press(emu, "English")
     await reply_containing(emu, "Where do you live?")
     await press(emu, "China (mainland)")
+    await press(emu, "I took the loan")
     await reply_containing(emu, "Step 1 of 5")
 
     origin = {"type": "hidden_user", "date": 1764000000, "sender_user_name": "催收员"}
@@ -116,9 +117,13 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
     await emu.send_text(USER, "QuickCash")
     await reply_containing(emu, "company that runs the app")
     await press(emu, "I don't know")
+    await reply_containing(emu, "What kind of company lent you the money")
+    await press(emu, "I don't know")
     await reply_containing(emu, "Is the lender a licensed company")
     await press(emu, "No licence")
     await press(emu, "Not yet")
+    await reply_containing(emu, "Your loan")
+    await press(emu, "✅ Done")
     await reply_containing(emu, "Tell me in your own words")
     await emu.send_text(USER, "They sent my photo to my whole address book & called my boss.")
     await reply_containing(emu, "Added to your story")
@@ -134,6 +139,14 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
     asked = [m for m in await emu.bot_messages(USER) if "What did the collectors do" in m.text]
     assert len(asked) == 1, "a toggle edits the keyboard in place"
     await press(emu, "✅ Done")
+    await reply_containing(emu, "Are you in danger right now?")
+    await press(emu, "No")
+    await reply_containing(emu, "How did they reach you")
+    await press(emu, "✅ Done")
+    await reply_containing(emu, "Did they tell the people")
+    await press(emu, "I don't know")
+    await reply_containing(emu, "Did they post anything publicly")
+    await press(emu, "I don't know")
     await reply_containing(emu, "Collectors' phone numbers")
     await press(emu, "These are the collectors'")
     await reply_containing(emu, "The complaint will name 1 collector")

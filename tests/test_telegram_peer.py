@@ -96,6 +96,8 @@ async def onboard(peer: BotApiPeer, user_id: int) -> None:
     user.click("1|1|lang:en")
     await peer.wait_for(lambda: any("Where do you live" in t for t in texts(peer, user_id)))
     user.click("1|1|jur:cn")
+    await peer.wait_for(lambda: any("Did you take the loan" in t for t in texts(peer, user_id)))
+    user.click("1|1|who:borrower")
     await peer.wait_for(lambda: any("Step 1 of 5" in t for t in texts(peer, user_id)))
 
 

@@ -1,15 +1,26 @@
-"""Step 3, details: the story, since when, how many contacts, what the collectors did, who.
+"""Step 3, details: the story, since when, how many contacts, what the collectors did, how
+they reached people, whether the user is in danger now, who the collectors are.
 
 The story may take several messages or a voice note. The collectors' numbers are read out
 of what was forwarded and confirmed by the user before they go into a complaint.
+
+A harassed contact (someone the collectors reached about another person's loan) has a short
+path of their own, at the end of this module: what they received and from which number,
+when, and the borrower's name if they want to give it; then straight to the report.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from dialogs.case import EvidenceItem, State
-from dialogs.events import EvidenceKind, Text
+from dialogs.dates import date_key, date_params
+from dialogs.events import EvidenceKind, EvidenceReceived, Text
 from dialogs.numbers import phone_numbers
-from dialogs.steps._answers import long_answer, short_answer
+from dialogs.steps._answers import long_answer, read_answer_date, short_answer, today
+from dialogs.steps.evidence import intake
+from dialogs.steps.privacy import findings_for
 from dialogs.turn import Turn, option
 
 CONTACT_RANGES = ("none", "few", "some", "many", "unknown")
@@ -28,6 +39,13 @@ BEHAVIOURS = (
     "credit_report",
 )
 MAX_COLLECTORS = 30
+THREATS = ("violence_threats", "extortion")
+"""Behaviours after which the user is asked whether they are in danger now."""
+REACH = ("calls", "sms", "messaging", "posts", "visits")
+YES_NO_UNKNOWN = {"yes": True, "no": False, "unknown": None}
+MAX_SENDER = 60
+"""A longer text typed where the sender is asked is a pasted message: kept as evidence."""
+MAX_SENDER_BUTTONS = 5
 
 
 def ask_story(turn: Turn) -> None:
@@ -68,12 +86,18 @@ def ask_since(turn: Turn) -> None:
 
 
 def on_since(turn: Turn, event: Text) -> State | None:
-    """Record since when."""
+    """Record since when, and the date it names, if it names one (said back to the user)."""
     since = short_answer(event.text)
     if since is None:
         turn.say("common.unclear_short")
         return None
-    turn.case.details.since = since
+    details = turn.case.details
+    details.since = since
+    reading = read_answer_date(turn, since)
+    details.since_on = None
+    if reading is not None and reading.on <= today(turn):
+        details.since_on = reading.on
+        turn.say(date_key("details.since_noted", reading), **date_params(reading))
     return State.DETAILS_CONTACTS
 
 
@@ -110,14 +134,72 @@ def ask_behaviours(turn: Turn) -> None:
 def on_behaviour(turn: Turn, value: str) -> State | None:
     """Tick or untick a behaviour, or finish."""
     if value == "done":
-        return State.DETAILS_COLLECTORS
-    chosen = turn.case.details.behaviours
-    if value in chosen:
-        chosen.remove(value)
-    else:
-        chosen.append(value)
+        return State.DETAILS_DANGER
+    _toggle(turn.case.details.behaviours, value)
     ask_behaviours(turn)
     return None
+
+
+def threatened(turn: Turn) -> bool:
+    """Return True if the user ticked threats of violence or extortion."""
+    return any(b in turn.case.details.behaviours for b in THREATS)
+
+
+def ask_danger(turn: Turn) -> None:
+    """Ask plainly whether the user is in danger now."""
+    turn.say("details.ask_danger", [option("dng:yes"), option("dng:no")])
+
+
+def on_danger(turn: Turn, value: str) -> State | None:
+    """In danger: the emergency and support contacts first (as for crisis words), then on."""
+    if value == "yes":
+        turn.case.details.danger = True  # "no" does not undo crisis words typed before
+        turn.render("crisis.first", "crisis", as_file=False)
+        turn.say("crisis.then")
+    return State.DETAILS_REACH
+
+
+def ask_reach(turn: Turn) -> None:
+    """Offer the ways the collectors reached people to tick, and a button to finish."""
+    chosen = turn.case.details.reach
+    options = [option(f"reach:{r}", mark="✅ " if r in chosen else "") for r in REACH]
+    turn.say("details.ask_reach", [*options, option("reach:done")])
+
+
+def on_reach(turn: Turn, value: str) -> State | None:
+    """Tick or untick a way, or finish."""
+    if value == "done":
+        return State.DETAILS_DISCLOSED
+    _toggle(turn.case.details.reach, value)
+    ask_reach(turn)
+    return None
+
+
+def contacts_reached(turn: Turn) -> bool:
+    """Return False when the user said no contact was reached (nothing to disclose to)."""
+    return turn.case.details.contacts_reached != "none"
+
+
+def ask_disclosed(turn: Turn) -> None:
+    """Ask whether the collectors told the people they contacted about the debt."""
+    turn.say("details.ask_disclosed", [option(f"disc:{a}") for a in YES_NO_UNKNOWN])
+
+
+def on_disclosed(turn: Turn, value: str) -> State | None:
+    """Record the answer (None for "I don't know")."""
+    turn.case.details.disclosed = YES_NO_UNKNOWN[value]
+    return State.DETAILS_POSTED
+
+
+def ask_posted(turn: Turn) -> None:
+    """Ask whether anything was posted publicly: photos, the debt, the user's ID."""
+    turn.say("details.ask_posted", [option(f"post:{a}") for a in YES_NO_UNKNOWN])
+
+
+def on_posted(turn: Turn, value: str) -> State | None:
+    """Record the answer (None for "I don't know")."""
+    turn.case.details.posted = YES_NO_UNKNOWN[value]
+    return State.DETAILS_COLLECTORS
 
 
 def ask_collectors(turn: Turn) -> None:
@@ -164,6 +246,13 @@ def on_collectors_choice(turn: Turn, value: str) -> State | None:
     return State.PRIVACY_REVIEW
 
 
+def _toggle(chosen: list[str], value: str) -> None:
+    if value in chosen:
+        chosen.remove(value)
+    else:
+        chosen.append(value)
+
+
 def _has_story(turn: Turn) -> bool:
     details = turn.case.details
     return bool(details.story or details.story_voice)
@@ -179,3 +268,114 @@ def _candidates(turn: Turn) -> list[str]:
                 if number not in found:
                     found.append(number)
     return found
+
+
+# The harassed contact's short path ---------------------------------------------------------
+
+
+def ask_received(turn: Turn) -> None:
+    """Ask for what the contact received, then for the number it came from."""
+    numbers = sender_candidates(turn)
+    options = [option(f"ct:num:{i}", "option.ct.number", number=n) for i, n in enumerate(numbers)]
+    key = "contact.ask_sender" if turn.case.evidence else "contact.ask_received"
+    turn.say(key, [*options, option("ct:unknown")])
+
+
+def on_received_evidence(turn: Turn, item: EvidenceItem) -> State | None:
+    """Ask for the sender once the first item arrived, and again when it shows new numbers."""
+    if len(turn.case.evidence) == 1 or any(phone_numbers(item.text or "", _region(turn))):
+        ask_received(turn)
+    return None
+
+
+def on_received_text(turn: Turn, event: Text) -> State | None:
+    """Take a short text as the number or account that sent the messages; keep a pasted
+    message as evidence."""
+    if len(event.text.strip()) > MAX_SENDER or "\n" in event.text.strip():
+        item = EvidenceReceived(at=event.at, kind=EvidenceKind.TEXT, text=event.text)
+        if intake(turn, item) is not None:
+            ask_received(turn)
+        return None
+    sender = short_answer(event.text)
+    if sender is None:
+        turn.say("common.unclear_short")
+        return None
+    turn.case.contact.sender = sender
+    return State.CONTACT_WHEN
+
+
+def on_received_choice(turn: Turn, value: str) -> State | None:
+    """Take a number found in the evidence as the sender, or go on without one."""
+    kind, _, index = value.partition(":")
+    numbers = sender_candidates(turn)
+    if kind == "num" and index.isdecimal() and int(index) < len(numbers):
+        turn.case.contact.sender = numbers[int(index)]
+    return State.CONTACT_WHEN
+
+
+def sender_candidates(turn: Turn) -> list[str]:
+    """Return the phone numbers in the evidence, leaving out the user's own (the numbers the
+    privacy step finds in what the user wrote)."""
+    own = [_digits(f.value) for f in findings_for(turn.case, _region(turn)) if f.kind == "phone"]
+    found = [n for n in _candidates(turn) if not any(_same(_digits(n), o) for o in own)]
+    return found[:MAX_SENDER_BUTTONS]
+
+
+def ask_contact_when(turn: Turn) -> None:
+    """Ask when the contact received the messages."""
+    turn.say("contact.ask_when", [option("ctw:today"), option("ctw:yesterday")])
+
+
+def on_contact_when_text(turn: Turn, event: Text) -> State | None:
+    """Record the date typed, and say it back."""
+    reading = read_answer_date(turn, event.text)
+    if reading is None or reading.month_only:
+        turn.say("date.unreadable" if reading is None else "date.need_day")
+        return None
+    if reading.on > today(turn):
+        turn.say("date.future")
+        return None
+    turn.case.contact.received_on = reading.on
+    turn.say(date_key("date.noted", reading), **date_params(reading))
+    return State.CONTACT_BORROWER
+
+
+def on_contact_when_choice(turn: Turn, value: str) -> State | None:
+    """Record today or yesterday."""
+    days_back = 1 if value == "yesterday" else 0
+    turn.case.contact.received_on = today(turn) - timedelta(days=days_back)
+    return State.CONTACT_BORROWER
+
+
+def ask_borrower(turn: Turn) -> None:
+    """Ask, if the contact wants, for the name of the person who took the loan."""
+    turn.say("contact.ask_borrower", [option("ctb:none")])
+
+
+def on_borrower_text(turn: Turn, event: Text) -> State | None:
+    """Record the borrower's name and go to the report."""
+    name = short_answer(event.text)
+    if name is None:
+        turn.say("common.unclear_short")
+        return None
+    turn.case.contact.borrower = name
+    return State.REPORT
+
+
+def on_borrower_choice(turn: Turn, value: str) -> State | None:
+    """Go to the report without the borrower's name."""
+    turn.case.contact.borrower = None
+    return State.REPORT
+
+
+def _region(turn: Turn) -> str:
+    return turn.content.phone_regions.get(turn.case.jurisdiction or "", "")
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value)
+
+
+def _same(a: str, b: str) -> bool:
+    """Return True if two numbers' digits match, one with a country code the other lacks."""
+    return bool(a and b) and (a.endswith(b) or b.endswith(a))

@@ -1,10 +1,14 @@
-"""Onboarding: the language (from the client, confirmed with one tap) and the jurisdiction."""
+"""Onboarding: the language (from the client, confirmed with one tap), the jurisdiction, the
+region where a rule depends on it, and who is speaking: the borrower, or a person the
+collectors contacted about someone else's loan (who gets a short path of their own)."""
 
 from __future__ import annotations
 
 from dialogs.case import State
 from dialogs.replies import Ref
 from dialogs.turn import Turn, option
+
+SPEAKERS = ("borrower", "contact")
 
 
 def ask_language(turn: Turn) -> None:
@@ -30,7 +34,39 @@ def ask_jurisdiction(turn: Turn) -> None:
 
 
 def on_jurisdiction(turn: Turn, value: str) -> State | None:
-    """Record the jurisdiction and open the evidence step."""
+    """Record the jurisdiction and go on to the region (asked only where it matters)."""
     turn.case.jurisdiction = value
     turn.say("onboarding.jurisdiction_set", jurisdiction=Ref(key=f"jurisdiction.{value}"))
-    return State.EVIDENCE
+    return State.REGION
+
+
+def has_regions(turn: Turn) -> bool:
+    """Return True if a rule of the case's jurisdiction depends on the region."""
+    return bool(turn.content.regions.get(turn.case.jurisdiction or ""))
+
+
+def ask_region(turn: Turn) -> None:
+    """Ask which region the user lives in (Mexico: Mexico City or another state)."""
+    jurisdiction = turn.case.jurisdiction or ""
+    turn.say(
+        "onboarding.ask_region",
+        [option(f"region:{r}") for r in turn.content.regions.get(jurisdiction, ())],
+        jurisdiction=Ref(key=f"jurisdiction.{jurisdiction}"),
+    )
+
+
+def on_region(turn: Turn, value: str) -> State | None:
+    """Record the region."""
+    turn.case.region = value
+    return State.SPEAKER
+
+
+def ask_speaker(turn: Turn) -> None:
+    """Ask whether the user took the loan or was contacted about someone else's."""
+    turn.say("onboarding.ask_speaker", [option(f"who:{s}") for s in SPEAKERS])
+
+
+def on_speaker(turn: Turn, value: str) -> State | None:
+    """Send the borrower to the evidence step and a contact to their short path."""
+    turn.case.speaker = value
+    return State.CONTACT_RECEIVED if value == "contact" else State.EVIDENCE

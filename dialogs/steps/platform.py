@@ -1,20 +1,28 @@
-"""Step 2, the platform: which app or company, and whether its own channel was tried.
+"""Step 2, the platform: which app or company, whether its own channel was tried, the loan.
 
-Questions: name, operator company, licensed or not (a regulator can act only on licensed
-lenders), already complained? If yes: when, how, reference number,
-outcome. If not: how to find the platform's channel, then on to the details.
+Questions: name, operator company, the kind of lender where the jurisdiction tells them
+apart (a registered type settles the licence), licensed or not (a regulator can act only on
+licensed lenders), already complained? If yes: when (read as a date and confirmed), how,
+reference number, outcome. If not: how to find the platform's channel. Then the loan's
+particulars, all optional, from a menu; then on to the details.
 """
 
 from __future__ import annotations
 
 from dialogs.case import State
+from dialogs.dates import date_key, date_params
 from dialogs.events import Text
-from dialogs.steps._answers import short_answer
+from dialogs.steps._answers import read_answer_date, short_answer, today
 from dialogs.turn import Turn, option
 
 LICENCE = ("licensed", "unlicensed", "unknown")
+UNREGISTERED = "unregistered"
+"""The lender type of a lender without a licence; every other named type is registered."""
 CHANNELS = ("in_app", "phone", "email", "other")
 OUTCOMES = ("no_answer", "refused", "promised", "resolved")
+LOAN_FIELDS = ("account", "contract", "amount", "borrowed_on", "due_on", "repaid", "demanded")
+"""The fields of :class:`dialogs.case.Loan`, in the order the menu shows them."""
+DATE_FIELDS = ("borrowed_on", "due_on")
 
 
 def ask_name(turn: Turn) -> None:
@@ -44,13 +52,49 @@ def on_operator_text(turn: Turn, event: Text) -> State | None:
         turn.say("common.unclear_short")
         return None
     turn.case.platform.operator = operator
-    return State.PLATFORM_LICENSED
+    return State.PLATFORM_LENDER_TYPE
 
 
 def on_operator_choice(turn: Turn, value: str) -> State | None:
     """Go on without the operator's name."""
     turn.case.platform.operator = None
+    return State.PLATFORM_LENDER_TYPE
+
+
+def has_lender_types(turn: Turn) -> bool:
+    """Return True if the jurisdiction's bodies depend on the kind of lender."""
+    return bool(turn.content.lender_types.get(turn.case.jurisdiction or ""))
+
+
+def ask_lender_type(turn: Turn) -> None:
+    """Ask what kind of company lent the money: it decides who supervises it."""
+    types = turn.content.lender_types.get(turn.case.jurisdiction or "", ())
+    turn.say(
+        "platform.ask_lender_type",
+        [*(option(f"lender:{t}") for t in types), option("lender:unknown")],
+    )
+
+
+def on_lender_type(turn: Turn, value: str) -> State | None:
+    """Record the lender type and the licence it implies, if it implies one."""
+    platform = turn.case.platform
+    if implied_licence(platform.lender_type) is not None:
+        platform.licensed = None  # set by the earlier answer, not by the user
+    platform.lender_type = value
+    platform.licensed = implied_licence(value) or platform.licensed
     return State.PLATFORM_LICENSED
+
+
+def implied_licence(lender_type: str | None) -> str | None:
+    """Return "licensed" for a registered type, "unlicensed" for an unregistered one."""
+    if lender_type in (None, "unknown"):
+        return None
+    return "unlicensed" if lender_type == UNREGISTERED else "licensed"
+
+
+def licence_open(turn: Turn) -> bool:
+    """Return True unless the lender type already says whether the lender is licensed."""
+    return implied_licence(turn.case.platform.lender_type) is None
 
 
 def ask_licensed(turn: Turn) -> None:
@@ -75,22 +119,80 @@ def on_complained(turn: Turn, value: str) -> State | None:
     if value == "yes":
         return State.PLATFORM_WHEN
     turn.say("platform.how_to_find_channel")
-    return State.DETAILS_STORY
+    return State.LOAN
 
 
 def ask_when(turn: Turn) -> None:
-    """Ask when the complaint to the platform was made."""
+    """Ask when the platform was asked; after an answer that is no date, say why."""
+    platform = turn.case.platform
+    if platform.complained_when is not None and platform.complained_on is None:
+        reading = read_answer_date(turn, platform.complained_when)
+        if reading is None or reading.on > today(turn):
+            key = "platform.when_unreadable" if reading is None else "platform.when_future"
+            turn.say(key, [option("when:go_on")], text=platform.complained_when)
+            return
     turn.say("platform.ask_when")
 
 
 def on_when(turn: Turn, event: Text) -> State | None:
-    """Record when the platform was asked."""
+    """Keep what was typed and confirm the date it names, or say it names none."""
+    readable = _take_when(turn, event)
+    if readable is None:
+        return None
+    if readable:
+        return State.PLATFORM_WHEN_CONFIRM
+    ask_when(turn)
+    return None
+
+
+def on_when_choice(turn: Turn, value: str) -> State | None:
+    """Go on without a date (the typed answer is kept)."""
+    return State.PLATFORM_CHANNEL
+
+
+def ask_when_confirm(turn: Turn) -> None:
+    """Say back the date understood and ask whether it is right."""
+    reading = read_answer_date(turn, turn.case.platform.complained_when or "")
+    if reading is None or reading.on > today(turn):  # reached by /back after a change
+        ask_when(turn)
+        return
+    options = [option("when:yes"), option("when:retype")]
+    turn.say(date_key("platform.when_confirm", reading), options, **date_params(reading))
+
+
+def on_when_confirm(turn: Turn, value: str) -> State | None:
+    """Keep the confirmed date, or let the user type it again."""
+    platform = turn.case.platform
+    if value == "retype":
+        platform.complained_when = None
+        platform.complained_on = None
+        return State.PLATFORM_WHEN
+    reading = read_answer_date(turn, platform.complained_when or "")
+    if value == "yes" and reading is not None:
+        # a month alone counts from its last day: deadlines are never taken as passed early
+        platform.complained_on = reading.last_day(today(turn))
+    return State.PLATFORM_CHANNEL
+
+
+def on_when_again(turn: Turn, event: Text) -> State | None:
+    """Take a newly typed answer instead of confirming the one before."""
+    readable = _take_when(turn, event)
+    if readable:
+        ask_when_confirm(turn)
+    return State.PLATFORM_WHEN if readable is False else None
+
+
+def _take_when(turn: Turn, event: Text) -> bool | None:
+    """Keep the typed answer; return whether it names a past date (None: no answer)."""
     when = short_answer(event.text)
     if when is None:
         turn.say("common.unclear_short")
         return None
-    turn.case.platform.complained_when = when
-    return State.PLATFORM_CHANNEL
+    platform = turn.case.platform
+    platform.complained_when = when
+    platform.complained_on = None
+    reading = read_answer_date(turn, when)
+    return reading is not None and reading.on <= today(turn)
 
 
 def ask_channel(turn: Turn) -> None:
@@ -135,4 +237,61 @@ def on_outcome(turn: Turn, value: str) -> State | None:
     turn.case.platform.outcome = value
     if value == "resolved":
         turn.say("platform.resolved_but_continue")
-    return State.DETAILS_STORY
+    return State.LOAN
+
+
+def ask_loan(turn: Turn) -> None:
+    """Offer the loan's particulars to fill in, each marked once given, and a button to go on."""
+    loan = turn.case.loan
+    options = [
+        option(f"loan:{f}", mark="✅ " if getattr(loan, f) is not None else "")
+        for f in LOAN_FIELDS
+    ]
+    turn.say("loan.menu", [*options, option("loan:done")])
+
+
+def on_loan(turn: Turn, value: str) -> State | None:
+    """Ask for the chosen particular, or go on to the details."""
+    if value == "done":
+        return State.DETAILS_STORY
+    turn.case.loan_field = value
+    return State.LOAN_FIELD
+
+
+def ask_loan_field(turn: Turn) -> None:
+    """Ask for the value of the particular chosen in the menu."""
+    turn.say(f"loan.ask.{_loan_field(turn)}", [option("loanf:back")])
+
+
+def on_loan_field(turn: Turn, event: Text) -> State | None:
+    """Record the value (a date for the loan's dates) and go back to the menu."""
+    field = _loan_field(turn)
+    if field in DATE_FIELDS:
+        reading = read_answer_date(turn, event.text, future=field == "due_on")
+        if reading is None or reading.month_only:
+            turn.say("date.unreadable" if reading is None else "date.need_day")
+            return None
+        if field == "borrowed_on" and reading.on > today(turn):
+            turn.say("date.future")
+            return None
+        setattr(turn.case.loan, field, reading.on)
+        turn.say(date_key("date.noted", reading), **date_params(reading))
+    else:
+        value = short_answer(event.text)
+        if value is None:
+            turn.say("common.unclear_short")
+            return None
+        setattr(turn.case.loan, field, value)
+    turn.case.loan_field = None
+    return State.LOAN
+
+
+def on_loan_field_choice(turn: Turn, value: str) -> State | None:
+    """Go back to the menu without an answer."""
+    turn.case.loan_field = None
+    return State.LOAN
+
+
+def _loan_field(turn: Turn) -> str:
+    field = turn.case.loan_field
+    return field if field in LOAN_FIELDS else LOAN_FIELDS[0]

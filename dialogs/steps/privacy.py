@@ -123,10 +123,14 @@ def _scan(case: Case, region: str) -> list[Finding]:
         case.platform.operator,
         case.platform.complained_when,
         case.platform.reference,
+        case.loan.account,
+        case.loan.contract,
+        case.contact.borrower,
     ]
     texts += [i.caption for i in case.evidence]
     texts += [i.text for i in case.evidence if i.kind == EvidenceKind.TEXT and i.forward is None]
-    collectors = {d for c in case.details.collectors if len(d := _digits(c)) >= 7}
+    theirs = [*case.details.collectors, case.contact.sender or ""]
+    collectors = {d for c in theirs if len(d := _digits(c)) >= 7}
     found: list[Finding] = []
     for text in texts:
         for finding in find_sensitive(text or "", region):

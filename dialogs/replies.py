@@ -54,6 +54,7 @@ class Reply(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: str
+    """A content key; "" for a reply that is only its rendered part (a destination's card)."""
     params: dict[str, Param] = Field(default_factory=dict)
     options: tuple[Option, ...] = ()
     render: Render | None = None

@@ -94,6 +94,7 @@ def full_script(lang: str, files: dict[str, Path]) -> str:
             "Li Wei",
             "liwei@example.com",
             "1",  # I understand
+            "/export",  # every document as a file, and the dossier
         ]
     )
 
@@ -102,15 +103,20 @@ def full_script(lang: str, files: dict[str, Path]) -> str:
 def test_scripted_run_through_all_five_steps(tmp_path, files, lang):
     out = run_bot(tmp_path, full_script(lang, files), "console")
     assert "QuickCash" in out
-    assert "They sent my photo and debt" in out
-    for path in files.values():
-        assert hashlib.sha256(path.read_bytes()).hexdigest() in out
-    assert "12378" in out
-    assert "中国互联网金融协会" in out and "中国人民银行征信中心" in out
+    assert "110" in out  # threats: the police's card comes first, with its number
     assert "https://" in out and "2026-11-28" in out
-    exports = sorted(p.name for p in (tmp_path / "data" / "exports").iterdir())
-    assert f"case1-platform-complaint-{lang}.txt" in exports
-    assert f"case1-police-statement-{lang}.txt" in exports  # threats: the police come first
+    exports = tmp_path / "data" / "exports"
+    names = sorted(p.name for p in exports.iterdir())
+    # documents for Chinese bodies are in Chinese, with a copy in the user's language
+    for doc_lang in {"zh-Hans", lang}:
+        assert f"case1-police-statement-{doc_lang}.txt" in names
+        assert f"case1-platform-complaint-{doc_lang}.txt" in names
+        assert f"case1-regulator-complaint-{doc_lang}.txt" in names
+    statement = (exports / "case1-police-statement-zh-Hans.txt").read_text(encoding="utf-8")
+    assert statement.startswith("报案材料")
+    assert "They sent my photo and debt" in statement  # the user's own words, verbatim
+    for path in files.values():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in statement
     objects = [p for p in (tmp_path / "data" / "evidence" / "objects").rglob("*") if p.is_file()]
     assert {p.name for p in objects} == {
         hashlib.sha256(p.read_bytes()).hexdigest() for p in files.values()

@@ -28,9 +28,9 @@ from bot.dossier import Dossier, PartTooSmall, build_dossier, chart, images
 from bot.dossier.pdf import font_codepoints, wrap
 from bot.evidence_store import EvidenceStore
 from bot.render import Renderer
-from dialogs.steps.report import case_documents
 from dialogs import EvidenceKind, ForwardOrigin
 from dialogs.case import Case, Details, EvidenceItem, PlatformInfo, Privacy, State
+from dialogs.steps.report import case_documents
 
 CONTENT = Content.load()
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -252,13 +252,18 @@ def test_the_warning_cannot_be_skipped(chat):
 def test_the_report_delivers_complaints_contacts_and_files(chat):
     walk_to(chat, "report")
     renders = [r.render for r in chat.replies if r.render]
-    # licensed lender in China, contacts messaged: the platform, then the regulators
-    assert [r.template for r in renders] == [
-        "contacts",
-        "platform_complaint",
-        "regulator_complaint",
-    ]
-    assert [r.as_file for r in renders] == [False, True, True]
+    # licensed lender in China that did not answer: the regulators first, the lender later;
+    # a short card for each of the first three destinations, then every document as a file
+    cards, files = renders[:3], renders[3:]
+    assert [(r.template, r.item, r.in_chat, r.as_file) for r in cards] == [
+        ("card", 0, True, False), ("card", 1, True, False), ("card", 2, True, False),
+    ]  # fmt: skip
+    assert [r.template for r in files][:2] == ["regulator_complaint", "association_report"]
+    assert "platform_complaint" in [r.template for r in files]
+    assert all(r.as_file and not r.in_chat for r in files)
+    assert "rep:more:1" in chat.options
+    chat.click("rep:more:1")
+    assert [r.render.item for r in chat.replies if r.render] == [3, 4, 5]
     assert chat.case.done_steps == [
         Step.ONBOARDING,
         Step.EVIDENCE,
@@ -273,6 +278,7 @@ def test_the_report_menu_shows_documents_again_and_sets_a_reminder(chat):
     assert "rep:doc:contact_complaint" in chat.options
     chat.click("rep:doc:regulator_complaint")
     assert chat.replies[0].render.template == "regulator_complaint"
+    assert chat.replies[0].render.full and chat.replies[0].render.in_chat
     chat.click("rep:remind")
     assert chat.keys[0] == "report.reminder_set"
     assert (chat.case.report.remind_at - chat.case.report.generated_at).days == 15

@@ -91,6 +91,9 @@ def make_event(action: tuple, at: datetime, active: int | None):
 
 def check_reply_texts(result) -> None:
     for reply in result.replies:
+        if reply.key == "":  # no text of its own: only the rendered part it carries
+            assert reply.render is not None and not reply.options
+            continue
         for key, params in [(reply.key, reply.params)] + [
             (o.label, o.params) for o in reply.options
         ]:

@@ -13,15 +13,17 @@ import hashlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from bot.app import open_core
-from bot.core import Core
+from bot.core import CHAT_LIMIT, Core
 from bot.settings import Settings
 from bot.telegram.app import TelegramAdapter, build_application, running
+from dialogs.steps.report import case_documents
 from tests.botapi.recording_request import RecordingRequest
 from tests.emulator.launcher import Emulator, node_missing_reason
 
@@ -156,22 +158,28 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
     await press(emu, "No name")
     await press(emu, "Leave it out")
     await press(emu, "I understand")
-    # an unlicensed app and threats: the police come first, then the lender
-    await reply_containing(emu, "STATEMENT FOR THE POLICE")
-    await reply_containing(emu, "中国互联网金融协会")
-
-    for _ in range(100):
-        if len(emu.sent_files) >= 2:
-            break
-        await asyncio.sleep(0.1)
-    names = sorted(str(f.file.file_name) for f in emu.sent_files)
-    assert names == ["case1-platform-complaint-en.txt", "case1-police-statement-en.txt"]
-    complaint = next(f for f in emu.sent_files if "police" in str(f.file.file_name))
-    text = complaint.file.data.decode()
-    assert "QuickCash" in text and "address book & called" in text  # plain text, not HTML
+    # an unlicensed app and threats: the police come first, with their statement first
+    await reply_containing(emu, "1. Police (110")
+    await reply_containing(emu, "📄 Statement for the police")
 
     conv = await bot.core.storage.load("telegram", str(USER))
     assert conv is not None
+    documents = case_documents(conv.cases[0], bot.core.content.index, datetime.now(UTC).date())
+    assert documents[0] == "police_statement"
+    expected = sorted(
+        f"case1-{d.replace('_', '-')}-{lang}.txt" for d in documents for lang in ("zh-Hans", "en")
+    )  # Chinese bodies read Chinese; the user gets an English copy to read
+    for _ in range(100):
+        if len(emu.sent_files) >= len(expected):
+            break
+        await asyncio.sleep(0.1)
+    names = sorted(str(f.file.file_name) for f in emu.sent_files)
+    assert names == expected
+    copy = next(f for f in emu.sent_files if f.file.file_name == "case1-police-statement-en.txt")
+    text = copy.file.data.decode()
+    assert "QuickCash" in text and "address book & called" in text  # plain text, not HTML
+    for message in await emu.bot_messages(USER):  # the bot's own messages stay short
+        assert len(message.text or "") <= CHAT_LIMIT
     evidence = conv.cases[0].evidence
     served = [*photos, voice, audio, pdf]
     assert [e.sha256 for e in evidence[1:9]] == [hashlib.sha256(d).hexdigest() for d in served]

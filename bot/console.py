@@ -101,7 +101,7 @@ class Console:
         if name == "attach":
             return await self._attach(args, lang)
         if name == "forward":
-            origin = ForwardOrigin(kind="hidden_user", name="console", date=at)
+            origin = ForwardOrigin(kind="hidden_user", date=at)  # the sender is not known
             return Text(at=at, client_lang=lang, text=args.strip() or "-", forward=origin)
         return Command(at=at, client_lang=lang, name=name, args=args.strip())
 

@@ -185,3 +185,15 @@ async def test_the_dossier_never_holds_the_typed_id_or_card_in_full(tmp_path):
     joined = "\n".join(texts)
     assert "**************002X" in joined  # the masked form is there
     assert ID_NUMBER not in joined and CARD not in joined and CARD.replace(" ", "") not in joined
+
+
+def test_a_reference_or_contract_number_is_not_taken_for_a_phone():
+    from dialogs.case import Case
+    from dialogs.steps.privacy import findings_for
+
+    case = Case(number=1, jurisdiction="cn", created_at=T0, updated_at=T0)
+    case.platform.reference = "REF-20261102-77"
+    case.loan.contract = "SDJ-13912345678"
+    assert findings_for(case, "CN") == []
+    case.loan.contract = "11010519491231002X"  # an ID number typed there is still private
+    assert [f.kind for f in findings_for(case, "CN")] == ["resident_id"]

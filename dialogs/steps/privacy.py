@@ -122,18 +122,22 @@ def _scan(case: Case, region: str) -> list[Finding]:
         case.platform.name,
         case.platform.operator,
         case.platform.complained_when,
-        case.platform.reference,
         case.loan.account,
-        case.loan.contract,
         case.contact.borrower,
     ]
+    # A complaint's reference and a contract number identify the case to its reader: only an
+    # ID or card number typed there is private; digits that merely look like a phone are not.
+    identifiers = [case.platform.reference, case.loan.contract]
     texts += [i.caption for i in case.evidence]
     texts += [i.text for i in case.evidence if i.kind == EvidenceKind.TEXT and i.forward is None]
     theirs = [*case.details.collectors, case.contact.sender or ""]
     collectors = {d for c in theirs if len(d := _digits(c)) >= 7}
     found: list[Finding] = []
-    for text in texts:
+    candidates = [(t, False) for t in texts] + [(t, True) for t in identifiers]
+    for text, identifier in candidates:
         for finding in find_sensitive(text or "", region):
+            if identifier and finding.kind == "phone":
+                continue
             digits = _digits(finding.value)
             if digits and any(digits.endswith(c) or c.endswith(digits) for c in collectors):
                 continue

@@ -285,7 +285,9 @@ class Core:
         render, now = reply.render, self.clock()
         out: list[Out] = [head] if text.strip() else []
         if render.in_chat:
-            document = self.renderer.render(render.template, case, lang, now, item=render.item)
+            document = self.renderer.render(
+                render.template, case, lang, now, item=render.item, user_lang=lang
+            )
             limit = FULL_TEXT_LIMIT if render.full else CHAT_LIMIT
             out.extend(OutText(escape(chunk), lang) for chunk in split_message(document, limit))
         if render.as_file:
@@ -293,7 +295,9 @@ class Core:
             if render.template in DOCUMENTS:
                 langs = list(dict.fromkeys([self.renderer.document_lang(case, lang), lang]))
             for file_lang in langs:
-                document = self.renderer.render(render.template, case, file_lang, now)
+                document = self.renderer.render(
+                    render.template, case, file_lang, now, user_lang=lang
+                )
                 name = f"case{case.number}-{render.template.replace('_', '-')}-{file_lang}.txt"
                 out.append(OutFile(name, document.encode("utf-8"), lang))
         return out

@@ -79,9 +79,10 @@ def document_context(
     safe: Masker,
     victim: dict[str, str | None],
     *,
+    user_lang: str | None = None,
     trace: bool = False,
 ) -> dict[str, Any]:
-    """Build the context of one document in ``lang``."""
+    """Build the context of one document in ``lang`` (the user writes in ``user_lang``)."""
     jurisdiction = content.jurisdictions[case.jurisdiction or "generic"]
     clock = Clock(content, lang, ZoneInfo(jurisdiction.timezone))
     facts = known_facts(content, case, lang, clock, safe, victim)
@@ -98,9 +99,15 @@ def document_context(
             return f"⟦{field}⟧"
         return ""
 
+    written_in = None
+    if user_lang and user_lang != lang:
+        key = f"doc.language.{user_lang}"
+        texts = content.texts[lang]
+        written_in = texts[key] if key in texts else content.text(f"language.{user_lang}", lang)
     return {
         "lang": lang,
         "template": template,
+        "written_in": written_in,
         "today": clock.day(now.astimezone(clock.zone).date()),
         "t": t,
         "fact": fact,
@@ -180,7 +187,7 @@ def known_facts(
         "details.since": since,
         "details.contacts_reached": contacts_reached,
         "details.disclosed": True if details.disclosed else None,
-        "details.reach": ", ".join(reach) if reach else None,
+        "details.reach": label("doc.list_join").join(reach) if reach else None,
         "details.posted": True if details.posted else None,
         "details.behaviours": behaviours or None,
         "details.story": safe(details.story),

@@ -48,15 +48,17 @@ class Renderer:
         now: datetime,
         *,
         item: int | None = None,
+        user_lang: str | None = None,
         trace: bool = False,
     ) -> str:
         """Render a document of the case in the given language.
 
-        ``item`` picks one part (a destination's card); ``trace`` marks every fact clause
-        with the field it rests on (for tests)."""
+        ``item`` picks one part (a destination's card); ``user_lang`` is the language the
+        user writes in (a document in another language says so of their own words);
+        ``trace`` marks every fact clause with the field it rests on (for tests)."""
         if template in DOCUMENTS:
             return self.env.get_template(f"documents/{template}.txt.j2").render(
-                self.document_context(template, case, lang, now, trace=trace)
+                self.document_context(template, case, lang, now, user_lang=user_lang, trace=trace)
             )
         context = self.context(case, lang, now)
         if template in CHAT_TEMPLATES:
@@ -70,7 +72,14 @@ class Renderer:
         return document_lang(self.content, case, user_lang)
 
     def document_context(
-        self, template: str, case: Case, lang: str, now: datetime, *, trace: bool = False
+        self,
+        template: str,
+        case: Case,
+        lang: str,
+        now: datetime,
+        *,
+        user_lang: str | None = None,
+        trace: bool = False,
     ) -> dict[str, Any]:
         """Build the context of a document: only the facts the user stated, masked."""
         jurisdiction = self.content.jurisdictions[case.jurisdiction or "generic"]
@@ -79,7 +88,10 @@ class Renderer:
             "name": _display_name(case.privacy.name, case.privacy.name_mode),
             "contact": case.privacy.contact,
         }
-        return document_context(self.content, case, template, lang, now, safe, victim, trace=trace)
+        return document_context(
+            self.content, case, template, lang, now, safe, victim,
+            user_lang=user_lang, trace=trace,
+        )  # fmt: skip
 
     def context(self, case: Case, lang: str, now: datetime) -> dict[str, Any]:
         """Build the template context: the case's facts, masked, and its jurisdiction."""

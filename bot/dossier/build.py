@@ -186,7 +186,8 @@ def _render_documents(
     for template in templates:
         for doc_lang in langs:
             name = f"{template.replace('_', '-')}-{doc_lang}.txt"
-            texts[name] = renderer.render(template, case, doc_lang, now).encode("utf-8")
+            document = renderer.render(template, case, doc_lang, now, user_lang=lang)
+            texts[name] = document.encode("utf-8")
     texts[INDEX] = renderer.render("evidence_index", case, lang, now).encode("utf-8")
     return texts
 

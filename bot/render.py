@@ -63,6 +63,8 @@ class Renderer:
         context = self.context(case, lang, now)
         if template in CHAT_TEMPLATES:
             context["item"] = item
+            # a body's name in its own language helps when the user reads another one
+            context["show_native"] = self.document_lang(case, lang) != lang
             context["t"] = lambda key, **params: self.content.text(key, lang, params)
             return self.env.get_template(f"chat/{template}.txt.j2").render(context)
         return self.env.get_template(f"{lang}/{template}.txt.j2").render(context)
@@ -215,20 +217,18 @@ def _destinations(
             "body": body,
             "reason": label.text(f"reason.{destination.reason}"),
             "template": destination.template,
-            "document": (
-                label.text(f"option.rep.doc.{_document_of(destination, speaker)}")
-                if _document_of(destination, speaker)
-                else None
-            ),
+            "document": _document_label(destination, speaker, label),
             "deadline": _deadline(destination, label),
         })  # fmt: skip
     return rows
 
 
-def _document_of(destination: Destination, speaker: str | None) -> str | None:
+def _document_label(destination: Destination, speaker: str | None, label: _Labels) -> str | None:
     if speaker == "contact":
-        return "contact_complaint"
-    return destination.template
+        return label.text("card.own_complaint")
+    if destination.template is None:
+        return None
+    return label.text(f"option.rep.doc.{destination.template}")
 
 
 def _deadline(destination: Destination, label: _Labels) -> str | None:

@@ -9,10 +9,12 @@ Rules:
   (an unknown licence satisfies neither condition), the lender's type, the user's region.
 - A superseded text is never cited; nor is a basis whose citation would need a caveat
   (``in_documents`` false): the doubt stays in the chat.
-- A basis that addresses behaviours is cited only when the user reported one of them;
-  background law (no behaviours) fills the remaining places.
-- At most :data:`MAX_BASES`, the most specific first: conditional bases, then those that
-  address more of the reported behaviours, then in the order of the content.
+- A basis that addresses behaviours is cited only when the user reported one of them (a
+  harassed contact reports, by being one, that the collectors messaged a borrower's
+  contacts); background law (no behaviours) fills the remaining places.
+- At most :data:`MAX_BASES`: the most specific basis of each domain the readers enforce,
+  then the most specific of the rest; listed the most specific first (conditional bases,
+  then those that address more of the reported behaviours, then in the content's order).
 """
 
 from __future__ import annotations
@@ -75,14 +77,21 @@ def applies(basis: Basis, case: Case) -> bool:
         return False
     if basis.region is not None and case.region != basis.region:
         return False
+    return not basis.behaviours or bool(reported(case) & set(basis.behaviours))
+
+
+def reported(case: Case) -> set[str]:
+    """Return the behaviours the case reports."""
     behaviours = set(case.details.behaviours)
-    return not basis.behaviours or bool(behaviours & set(basis.behaviours))
+    if case.speaker == "contact":
+        behaviours.add("contacts_messaged")
+    return behaviours
 
 
 def bases_for(document: str, case: Case, bases: Sequence[B]) -> list[B]:
     """Return the bases a document of this type cites for the case, at most MAX_BASES."""
     domains = DOCUMENT_DOMAINS.get(document, ())
-    behaviours = set(case.details.behaviours)
+    behaviours = reported(case)
 
     def specificity(item: tuple[int, B]) -> tuple[int, int, int, int]:
         index, basis = item
@@ -91,9 +100,18 @@ def bases_for(document: str, case: Case, bases: Sequence[B]) -> list[B]:
         matched = len(behaviours & set(basis.behaviours))
         return (-int(conditional), -matched, domain, index)
 
-    candidates = [
-        (index, basis)
-        for index, basis in enumerate(bases)
-        if set(basis.domains) & set(domains) and applies(basis, case)
-    ]
-    return [basis for _, basis in sorted(candidates, key=specificity)[:MAX_BASES]]
+    ranked = sorted(
+        (
+            (index, basis)
+            for index, basis in enumerate(bases)
+            if set(basis.domains) & set(domains) and applies(basis, case)
+        ),
+        key=specificity,
+    )
+    chosen: list[tuple[int, B]] = []
+    for domain in domains:  # each domain's best first, so no domain crowds out the others
+        best = next((item for item in ranked if domain in item[1].domains), None)
+        if best is not None and best not in chosen:
+            chosen.append(best)
+    chosen += [item for item in ranked if item not in chosen]
+    return [basis for _, basis in sorted(chosen[:MAX_BASES], key=specificity)]

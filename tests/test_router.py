@@ -84,7 +84,7 @@ PATTERNS = [
         ],
         {
             "police_statement": ["crim_293_1", "crim_293", "crim_253_1", "psapl_50_1_5"],
-            "platform_complaint": ["pipl_5", "pipl_6", "pipl_10", "pipl_13"],
+            "platform_complaint": ["pipl_5", "pipl_6", "pipl_10", "gbt_45251_2025"],
             "association_report": ["gbt_45251_2025"],
             "report_center_complaint": ["pipl_5", "civil_1033_1", "civil_1032", "pipl_6"],
         },
@@ -106,7 +106,7 @@ PATTERNS = [
             ("courts", "defamation_online"),
         ],
         {
-            "platform_complaint": ["pipl_10", "pipl_23", "pipl_28_29", "pipl_44_47"],
+            "platform_complaint": ["pipl_10", "pipl_23", "pipl_28_29", "gbt_45251_2025"],
             "regulator_complaint": ["gbt_45251_2025"],
             "association_report": ["gbt_45251_2025"],
             "report_center_complaint": ["civil_1032", "pipl_10", "pipl_23", "pipl_28_29"],

@@ -220,3 +220,13 @@ def test_at_most_four_the_most_specific_first():
     assert len(found) == MAX_BASES
     assert found[:2] == ["illegal_debt", "capital_code"]
     assert found[2] == "harassment"  # two reported behaviours before one
+
+
+def test_no_domain_crowds_out_the_others():
+    many = tuple(
+        FakeBasis(f"privacy_{n}", ("data_protection",), ("contacts_messaged",)) for n in range(5)
+    )
+    order = (FakeBasis("public_order", ("public_order",)), *many)
+    found = ids(bases_for("contact_complaint", case(speaker="contact"), order))
+    assert len(found) == MAX_BASES
+    assert "public_order" in found

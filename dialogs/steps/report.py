@@ -90,7 +90,7 @@ def export(turn: Turn) -> None:
     turn.render("export.dossier", DOSSIER, as_file=True, in_chat=False)
     if turn.case.state == State.REPORT:
         for template in _offered_documents(turn):
-            turn.render(f"report.file.{template}", template, as_file=True, in_chat=False)
+            turn.render(_file_key(turn, template), template, as_file=True, in_chat=False)
 
 
 def _destinations(turn: Turn) -> list[Destination]:
@@ -113,7 +113,12 @@ def _files(turn: Turn) -> None:
     if docs_lang and docs_lang != turn.conv.lang:
         turn.say("report.documents_lang", lang=Ref(key=f"language.{docs_lang}"))
     for template in documents(turn):
-        turn.render(f"report.file.{template}", template, as_file=True, in_chat=False)
+        turn.render(_file_key(turn, template), template, as_file=True, in_chat=False)
+
+
+def _file_key(turn: Turn, template: str) -> str:
+    own = turn.case.speaker == "contact" and template == CONTACT_COMPLAINT
+    return "report.file.own" if own else f"report.file.{template}"
 
 
 def _offered_documents(turn: Turn) -> list[str]:
@@ -128,7 +133,10 @@ def _menu(turn: Turn) -> list[Option]:
     if shown < count:
         options.append(option(f"rep:more:{shown // CARDS_PER_PAGE}", "option.rep.more"))
     options.append(option("rep:others"))
-    options += [option(f"rep:doc:{t}") for t in _offered_documents(turn)]
+    if turn.case.speaker == "contact":
+        options.append(option(f"rep:doc:{CONTACT_COMPLAINT}", "option.rep.own"))
+    else:
+        options += [option(f"rep:doc:{t}") for t in _offered_documents(turn)]
     options.append(option("rep:contacts"))
     if turn.case.report.remind_at is None:
         options.append(option("rep:remind", days=turn.content.reminder_days))

@@ -24,7 +24,7 @@ from dialogs.numbers import mask_text
 from dialogs.router import PLATFORM, Destination, case_tags, route
 from dialogs.steps.privacy import findings_for
 
-CHAT_TEMPLATES = ("card", "others")
+CHAT_TEMPLATES = ("card", "others", "contacts", "crisis", "evidence_index")
 """Chat texts shared by every language (``content/templates/chat/``), worded in the texts."""
 
 
@@ -194,6 +194,14 @@ def _jurisdiction(jurisdiction: Jurisdiction, lang: str) -> dict[str, Any]:
         "name": jurisdiction.name.get(lang),
         "checked": jurisdiction.checked.isoformat(),
         "emergency": list(jurisdiction.emergency),
+        "crisis_lines": [
+            {
+                "name": line.name.get(lang),
+                "value": line.value,
+                "hours": line.hours.get(lang) if line.hours else None,
+            }
+            for line in jurisdiction.crisis_lines
+        ],
         "note": jurisdiction.note.get(lang) if jurisdiction.note else None,
     }
 

@@ -190,3 +190,25 @@ def test_export_writes_a_dossier_that_the_verifier_accepts(tmp_path, files):
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("OK")
+
+
+def test_a_harassed_contact_reaches_their_own_complaint_in_at_most_eight_answers(tmp_path):
+    answers = [
+        LANG_BUTTON["en"],  # language
+        "1",  # China
+        "2",  # someone else's loan
+        "/forward 你是王芳的朋友吧？她欠钱不还，不然就把她的照片发到她公司群里。13987654321",
+        "1",  # the number that contacted me, as found in what I forwarded
+        "yesterday",
+        "Wang Fang",  # the borrower's name
+    ]
+    assert len(answers) <= 8
+    out = run_bot(tmp_path, "\n".join(["/start", *answers]), "console")
+    assert "Your complaint" in out
+    exports = tmp_path / "data" / "exports"
+    mine = (exports / "case1-contact-complaint-en.txt").read_text(encoding="utf-8")
+    assert "I am not a party to any loan with this lender" in mine
+    assert "+86 139 8765 4321" in mine and "Wang Fang" in mine
+    assert "my loan" not in mine and "I am your customer" not in mine
+    chinese = (exports / "case1-contact-complaint-zh-Hans.txt").read_text(encoding="utf-8")
+    assert chinese.startswith("因他人债务被联系人员的投诉书")

@@ -1,7 +1,7 @@
 """The PDF report of a dossier (fpdf2), in the user's language.
 
 Pages: a cover (the case's facts, masked as the user chose, and the timeline chart), the
-evidence index as a table, thumbnails of the images, and the complaint to the regulator. One
+evidence index as a table, thumbnails of the images, and the first destination's document. One
 font does everything: WenQuanYi Micro Hei (``content/fonts``), which covers Chinese, Latin
 with accents and the punctuation the texts use; it is embedded as a subset, so the text
 renders and extracts on any machine. Characters the font lacks (emoji...) are replaced by a

@@ -101,7 +101,8 @@ class Console:
         if name == "attach":
             return await self._attach(args, lang)
         if name == "forward":
-            origin = ForwardOrigin(kind="hidden_user", date=at)  # the sender is not known
+            # Typed here, not forwarded by a messenger: neither the sender nor the date is known.
+            origin = ForwardOrigin(kind="hidden_user")
             return Text(at=at, client_lang=lang, text=args.strip() or "-", forward=origin)
         return Command(at=at, client_lang=lang, name=name, args=args.strip())
 

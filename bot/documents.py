@@ -59,6 +59,12 @@ class Clock:
             {"y": value.year, "m": value.month, "d": value.day, "month": month},
         )
 
+    def month(self, value: date) -> str:
+        month = self.content.text(f"doc.month.{value.month}", self.lang)
+        return self.content.text(
+            "doc.month_format", self.lang, {"y": value.year, "m": value.month, "month": month}
+        )
+
     def moment(self, value: datetime) -> str:
         local = value.astimezone(self.zone)
         offset = local.strftime("%z")
@@ -150,7 +156,13 @@ def known_facts(
         contacts_reached = None
     elif contacts_reached is not None and not contacts_reached.isdecimal():
         contacts_reached = label(f"doc.contacts.{contacts_reached}")
-    since = day(details.since_on) or safe(details.since)
+    if details.since_on and details.since_month_only:
+        since = clock.month(details.since_on)
+    else:
+        since = day(details.since_on) or safe(details.since)
+    complained_on = day(platform.complained_on)
+    if platform.complained_on and platform.complained_month_only:
+        complained_on = clock.month(platform.complained_on)
     facts: dict[str, Any] = {
         "victim.name": victim.get("name"),
         "victim.contact": victim.get("contact"),
@@ -167,8 +179,7 @@ def known_facts(
         "platform.unlicensed": True if platform.licensed == "unlicensed" else None,
         "platform.complained": True if platform.complained else None,
         "platform.complained_on": (
-            day(platform.complained_on)
-            or (safe(platform.complained_when) if platform.complained else None)
+            complained_on or (safe(platform.complained_when) if platform.complained else None)
         ),
         "platform.channel": (
             label(f"doc.channel.{platform.channel}") if platform.channel else None
@@ -200,6 +211,7 @@ def known_facts(
         "registry.channels": _registry_channels(case, content, lang) or None,
     }
     facts["loan.given"] = True if loan.given() else None
+    facts["details.contacts_involved"] = True if contacts_involved(case) else None
     detail_fields = (
         "details.since", "details.contacts_reached", "details.disclosed", "details.reach",
         "details.posted", "details.behaviours", "details.story_voice",
@@ -235,7 +247,8 @@ def requests(template: str, case: Case) -> list[str]:
         "regulator_complaint": [
             ("req.order_stop", True),
             ("req.order_delete", third),
-            ("req.identify", True),
+            ("req.identify_all", third),
+            ("req.identify", not third),
             ("req.sanction", True),
             ("req.inform", True),
         ],
@@ -268,7 +281,6 @@ def requests(template: str, case: Case) -> list[str]:
         "contact_complaint": [
             ("req.contact_stop", True),
             ("req.contact_delete", True),
-            ("req.contact_source", True),
             ("req.sanction", True),
         ],
     }
@@ -322,22 +334,25 @@ def _chronology(case: Case, clock: Clock, content: Content, lang: str) -> list[d
 
     events: list[tuple[datetime, int, str, str, str]] = []
 
-    def add(when: date | datetime | None, field: str, what: str, order: int = 0) -> None:
+    def add(
+        when: date | datetime | None, field: str, what: str, order: int = 0, month: bool = False
+    ) -> None:
         if when is None:
             return
         if isinstance(when, datetime):
             moment, shown = when.astimezone(clock.zone), clock.moment(when)
         else:
             moment = datetime(when.year, when.month, when.day, tzinfo=clock.zone)
-            shown = clock.day(when)
+            shown = clock.month(when) if month else clock.day(when)
         events.append((moment, order, field, shown, what))
 
     add(case.loan.borrowed_on, "loan.borrowed_on", text("borrowed"))
     add(case.loan.due_on, "loan.due_on", text("due"))
-    add(case.details.since_on, "details.since", text("since"))
+    add(case.details.since_on, "details.since", text("since"), month=case.details.since_month_only)
     add(case.contact.received_on, "contact.received_on", text("received"))
     if case.platform.complained:
-        add(case.platform.complained_on, "platform.complained_on", text("complained"))
+        month = case.platform.complained_month_only
+        add(case.platform.complained_on, "platform.complained_on", text("complained"), month=month)
     for item in case.evidence:
         sent = _sent_at(item)
         kind = content.text(f"doc.kind.{item.kind.value}", lang)

@@ -21,7 +21,7 @@ from bot.documents import DOCUMENTS, document_context, document_lang
 from bot.jurisdictions import Body, Jurisdiction
 from dialogs.case import Case, EvidenceItem, Finding
 from dialogs.numbers import mask_text
-from dialogs.router import PLATFORM, Destination, case_tags, route
+from dialogs.router import FOR_CONTACTS, PLATFORM, Destination, case_tags, route
 from dialogs.steps.privacy import findings_for
 
 CHAT_TEMPLATES = ("card", "others", "contacts", "crisis", "evidence_index")
@@ -134,11 +134,13 @@ class Renderer:
             "destinations": _destinations(destinations, jurisdiction, label, case.speaker),
             "support": [_body(b, label) for b in jurisdiction.bodies if b.role == "support"],
             "others": [
-                _body(b, label)
+                {**_body(b, label), "for_borrower": b.role not in FOR_CONTACTS}
                 for b in jurisdiction.bodies
                 if b.role not in ("platform", "support")
+                and "emergency" not in b.scope  # emergency lines are never "not for you"
                 and b.id not in {d.body for d in destinations}
             ],
+            "contact_speaker": case.speaker == "contact",
             "threats": bool(tags & {"threats", "extortion", "emergency"}),
         }
 

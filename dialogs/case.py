@@ -100,7 +100,10 @@ class PlatformInfo(_Model):
     complained_when: str | None = None
     """What the user typed for when they asked the platform."""
     complained_on: date | None = None
-    """That answer read as a date and confirmed by the user; the router counts from it."""
+    """That answer read as a date and confirmed by the user; the router counts from it (a
+    month alone: its last day, so that no period is taken as over too early)."""
+    complained_month_only: bool = False
+    """The user named only a month: documents say the month, not a day."""
     channel: str | None = None
     """An option id: "in_app", "phone", "email", "other"."""
     reference: str | None = None
@@ -132,7 +135,9 @@ class Details(_Model):
     """The evidence number of a voice note that tells the story, if told by voice."""
     since: str | None = None
     since_on: date | None = None
-    """``since`` read as a date, when it names one."""
+    """``since`` read as a date, when it names one (a month alone: its first day)."""
+    since_month_only: bool = False
+    """The user named only a month: documents say the month, not a day."""
     contacts_reached: str | None = None
     """An option id ("none", "few", "some", "many", "unknown") or a typed number."""
     behaviours: list[str] = Field(default_factory=list)

@@ -149,7 +149,7 @@ def case_tags(case: Case, today: date | None = None) -> set[str]:
         tags.add(licensed)
     for behaviour in case.details.behaviours:
         tags.update(BEHAVIOUR_TAGS.get(behaviour, ()))
-    if case.details.contacts_reached not in (None, "none"):
+    if case.details.contacts_reached not in (None, "none", "unknown"):
         tags.add("contacts_harassed")
     if case.details.danger:
         tags |= {"emergency", "threats"}
@@ -246,6 +246,8 @@ def _destination(body: BodyRef, shared: set[str], tags: set[str]) -> Destination
         shared = set()  # it takes reports and passes them on: its role is the reason
     elif body.role not in SUPERVISORS:
         shared = shared - {"licensed"}  # only a supervisor acts because of a licence
+        if "lender_unknown" in tags:
+            shared = shared - {"unlicensed"}  # the police act whoever the lender is
     reason = next((tag for tag in REASONS if tag in shared), "role")
     if reason == "role":
         reason = f"role_{body.role}"

@@ -207,7 +207,7 @@ def test_a_harassed_contact_reaches_their_own_complaint_in_at_most_eight_answers
     assert "Your complaint" in out
     exports = tmp_path / "data" / "exports"
     mine = (exports / "case1-contact-complaint-en.txt").read_text(encoding="utf-8")
-    assert "I am not a party to any loan with this lender" in mine
+    assert "I am not a party to that loan" in mine
     assert "+86 139 8765 4321" in mine and "Wang Fang" in mine
     assert "my loan" not in mine and "I am your customer" not in mine
     chinese = (exports / "case1-contact-complaint-zh-Hans.txt").read_text(encoding="utf-8")

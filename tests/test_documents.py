@@ -145,6 +145,10 @@ def supported(field: str, case: Case) -> bool:
         "details.story": bool(d.story),
         "details.story_voice": bool(d.story_voice),
         "details.collectors": bool(d.collectors),
+        "details.contacts_involved": d.contacts_reached not in (None, "none", "unknown")
+        or bool({"contacts_messaged", "employer_contacted"} & set(d.behaviours))
+        or d.disclosed is True
+        or case.speaker == "contact",
         "contact.sender": bool(c.sender),
         "contact.received_on": bool(c.received_on),
         "contact.borrower": bool(c.borrower),

@@ -352,7 +352,7 @@ def test_how_they_reached_people_is_a_multiple_choice():
     assert chat.click("reach:done") == ["details.ask_disclosed"]
     assert chat.options == ["disc:yes", "disc:no", "disc:unknown"]
     assert chat.click("disc:yes") == ["details.ask_posted"]
-    assert chat.click("post:unknown") == ["details.ask_collectors"]
+    assert chat.click("post:unknown") == ["details.ask_collectors_none"]  # nothing forwarded
     assert (chat.case.details.disclosed, chat.case.details.posted) == (True, None)
 
 
@@ -572,3 +572,26 @@ def test_every_lender_type_and_region_of_the_real_content_has_a_label():
                 assert f"option.region.{region}" in texts, (lang, region)
         for month in range(1, 13):
             assert f"date.month.{month}" in texts, (lang, month)
+
+
+def test_the_collectors_screen_says_so_when_nothing_was_found():
+    chat = to_behaviours()
+    chat.click("beh:done")
+    chat.click("reach:done")
+    chat.click("disc:no")
+    assert chat.click("post:no") == ["details.ask_collectors_none"]
+    assert chat.options == ["col:done"]  # no "these are the collectors'" without numbers
+    chat.send("+52 55 1111 2222")
+    assert chat.case.details.collectors == ["+52 55 1111 2222"]
+
+
+def test_a_due_date_without_a_year_is_the_last_one_unless_before_the_loan():
+    chat = to_loan()
+    chat.click("loan:due_on")
+    chat.send("15 de abril")  # said in November: the April just gone, not next year's
+    assert chat.case.loan.due_on == date(2026, 4, 15)
+    chat.click("loan:borrowed_on")
+    chat.send("2 de septiembre")
+    chat.click("loan:due_on")
+    chat.send("5 de agosto")  # before the loan was taken: next year's
+    assert chat.case.loan.due_on == date(2027, 8, 5)

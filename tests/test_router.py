@@ -101,8 +101,8 @@ PATTERNS = [
             ("local_financial_bureau", "if_licensed"),
             ("report_12321", "data_misuse"),
             ("cac_12377", "defamation_online"),
-            ("police", "if_unlicensed"),
-            ("mps_cyber", "if_unlicensed"),
+            ("police", "defamation_online"),
+            ("mps_cyber", "defamation_online"),
             ("courts", "defamation_online"),
         ],
         {
@@ -281,9 +281,9 @@ PATTERNS = [
         [
             ("platform", "platform_first"),
             ("financial_regulator", "if_licensed"),
-            ("data_protection", "if_unlicensed"),
-            ("app_store", "if_unlicensed"),
-            ("police", "if_unlicensed"),
+            ("data_protection", "data_misuse"),
+            ("app_store", "role_content_report"),
+            ("police", "role_police"),
         ],
         {
             "platform_complaint": [],

@@ -95,8 +95,10 @@ def on_since(turn: Turn, event: Text) -> State | None:
     details.since = since
     reading = read_answer_date(turn, since)
     details.since_on = None
+    details.since_month_only = False
     if reading is not None and reading.on <= today(turn):
         details.since_on = reading.on
+        details.since_month_only = reading.month_only
         turn.say(date_key("details.since_noted", reading), **date_params(reading))
     return State.DETAILS_CONTACTS
 
@@ -208,6 +210,9 @@ def ask_collectors(turn: Turn) -> None:
     details.collector_candidates = [n for n in _candidates(turn) if n not in details.collectors][
         :MAX_COLLECTORS
     ]
+    if not details.collector_candidates and not details.collectors:
+        turn.say("details.ask_collectors_none", [option("col:done")])
+        return
     options = [option("col:confirm_all")] if details.collector_candidates else []
     turn.say(
         "details.ask_collectors",

@@ -9,6 +9,10 @@ particulars, all optional, from a menu; then on to the details.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from datetime import date
+
 from dialogs.case import State
 from dialogs.dates import date_key, date_params
 from dialogs.events import Text
@@ -166,11 +170,13 @@ def on_when_confirm(turn: Turn, value: str) -> State | None:
     if value == "retype":
         platform.complained_when = None
         platform.complained_on = None
+        platform.complained_month_only = False
         return State.PLATFORM_WHEN
     reading = read_answer_date(turn, platform.complained_when or "")
     if value == "yes" and reading is not None:
         # a month alone counts from its last day: deadlines are never taken as passed early
         platform.complained_on = reading.last_day(today(turn))
+        platform.complained_month_only = reading.month_only
     return State.PLATFORM_CHANNEL
 
 
@@ -191,6 +197,7 @@ def _take_when(turn: Turn, event: Text) -> bool | None:
     platform = turn.case.platform
     platform.complained_when = when
     platform.complained_on = None
+    platform.complained_month_only = False
     reading = read_answer_date(turn, when)
     return reading is not None and reading.on <= today(turn)
 
@@ -258,6 +265,14 @@ def on_loan(turn: Turn, value: str) -> State | None:
     return State.LOAN_FIELD
 
 
+def _next_year(day: date) -> date:
+    """Return the same day a year later (28 February for a 29th of February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
 def ask_loan_field(turn: Turn) -> None:
     """Ask for the value of the particular chosen in the menu."""
     turn.say(f"loan.ask.{_loan_field(turn)}", [option("loanf:back")])
@@ -267,7 +282,13 @@ def on_loan_field(turn: Turn, event: Text) -> State | None:
     """Record the value (a date for the loan's dates) and go back to the menu."""
     field = _loan_field(turn)
     if field in DATE_FIELDS:
-        reading = read_answer_date(turn, event.text, future=field == "due_on")
+        # Without a year, a due date is the latest such day (people here are past it),
+        # unless that is before the loan was taken: then the next one.
+        reading = read_answer_date(turn, event.text)
+        borrowed = turn.case.loan.borrowed_on
+        if field == "due_on" and reading and borrowed and not re.search(r"\d{4}", event.text):
+            while reading.on < borrowed:
+                reading = replace(reading, on=_next_year(reading.on))
         if reading is None or reading.month_only:
             turn.say("date.unreadable" if reading is None else "date.need_day")
             return None

@@ -111,7 +111,7 @@ def _files(turn: Turn) -> None:
     case = turn.case
     docs_lang = turn.content.documents_langs.get(case.jurisdiction or "")
     if docs_lang and docs_lang != turn.conv.lang:
-        turn.say("report.documents_lang", lang=Ref(key=f"language.{docs_lang}"))
+        turn.say("report.documents_lang", lang=Ref(key=f"doc.language.{docs_lang}"))
     for template in documents(turn):
         turn.render(_file_key(turn, template), template, as_file=True, in_chat=False)
 

@@ -156,6 +156,7 @@ def known_facts(
         contacts_reached = None
     elif contacts_reached is not None and not contacts_reached.isdecimal():
         contacts_reached = label(f"doc.contacts.{contacts_reached}")
+    since: str | None
     if details.since_on and details.since_month_only:
         since = clock.month(details.since_on)
     else:

@@ -151,7 +151,7 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
     await press(emu, "I don't know")
     await reply_containing(emu, "Collectors' phone numbers")
     await press(emu, "These are the collectors'")
-    await reply_containing(emu, "The complaint will name 1 collector")
+    await reply_containing(emu, "Collectors' details in the complaint: 1")
     await press(emu, "✅ Done")
     await reply_containing(emu, "Step 4 of 5")
     await press(emu, "Continue")

@@ -24,11 +24,13 @@ from bot.settings import Settings
 
 
 async def console(settings: Settings) -> None:
-    async with open_core(settings) as core:
+    async with open_core(settings, settings.exports_dir) as core:
         await run_console(core, settings.exports_dir)
 
 
 def main(argv: list[str]) -> int:
+    # Every file and directory the bot makes holds a victim's data: readable by its owner only.
+    os.umask(0o077)
     settings = Settings()
     setup_logging(settings.log_level)
     command = argv[0] if argv else None

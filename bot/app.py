@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from bot.content import Content
 from bot.core import Core
@@ -13,12 +15,17 @@ from bot.storage import Storage
 
 
 @asynccontextmanager
-async def open_core(settings: Settings) -> AsyncIterator[Core]:
-    """Open the storage and the evidence store and yield the core; close them after."""
+async def open_core(settings: Settings, exports_dir: Path | None = None) -> AsyncIterator[Core]:
+    """Open the storage and the evidence store and yield the core; close them after.
+
+    ``exports_dir`` is where a single-user channel (the console) writes the files it is
+    sent; deleting a case deletes its files there too."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     content = Content.load(settings.content_dir)
     evidence = EvidenceStore(settings.evidence_dir)
     evidence.cleanup_temp()
+    work_dir = settings.data_dir / "tmp"
+    clear_directory(work_dir)  # a dossier cut short by a crash holds a user's files
     async with await Storage.open(settings.database_path) as storage:
         yield Core(
             content=content,
@@ -26,5 +33,17 @@ async def open_core(settings: Settings) -> AsyncIterator[Core]:
             evidence=evidence,
             max_download_bytes=settings.max_download_bytes,
             retention_days=settings.retention_days,
-            work_dir=settings.data_dir / "tmp",
+            work_dir=work_dir,
+            exports_dir=exports_dir,
         )
+
+
+def clear_directory(directory: Path) -> None:
+    """Remove everything inside ``directory`` (left by an earlier run), keeping it."""
+    if not directory.is_dir():
+        return
+    for child in directory.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

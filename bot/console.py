@@ -83,7 +83,8 @@ class Console:
             for _, user_id, outs in await self.core.remind(CHANNEL):
                 if user_id == self.user_id:
                     await self.show_all(outs)
-        self.print("console.bye")
+        kept = await self.core.storage.load(CHANNEL, self.user_id)
+        self.print("console.bye" if kept is not None and kept.cases else "console.bye_nothing")
 
     async def event_for(self, line: str) -> Event | None:
         """Translate a typed line into a dialog event (None if the line was handled here)."""

@@ -10,6 +10,8 @@ conversation is saved, in one transaction, before anything is sent.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import shutil
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -37,6 +39,11 @@ FULL_TEXT_LIMIT = 4000
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _owner(channel: str, user_id: str) -> str:
+    """A name for a user's temporary files that does not reveal who they are."""
+    return hashlib.sha256(f"{channel}:{user_id}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,9 @@ class Core:
     work_dir: Path = Path("data/tmp")
     """Where the dossier is built (removed after sending); on the data directory's disk."""
     retention_days: int = 0
+    exports_dir: Path | None = None
+    """Where a single-user channel (the console) keeps the files it was sent, named
+    ``case<N>-...``; they go with their case."""
     _locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict, init=False)
     _files: FileGate = field(default_factory=FileGate, init=False)
 
@@ -215,13 +225,32 @@ class Core:
         if conv is None:
             conv = Conversation(channel=channel, user_id=user_id)
         result = step(conv, event, self.content.index)
+        kept = {case.number for case in result.conversation.cases}
         if result.erase_user:
             orphans = await self.storage.delete_user(channel, user_id, update_key=update_key)
+            kept = set()
         else:
             orphans = await self.storage.save(result.conversation, update_key=update_key)
             if len(result.conversation.cases) < len(conv.cases):
                 await self.storage.scrub()  # a deleted case leaves nothing in the log
+        gone = {case.number for case in conv.cases} - kept
+        if gone or result.erase_user:
+            await asyncio.to_thread(
+                self._remove_exports, _owner(channel, user_id), gone, result.erase_user
+            )
         return result, orphans
+
+    def _remove_exports(self, owner: str, cases: set[int], everything: bool) -> None:
+        """Delete the exported files of deleted cases (all of them when the user is erased),
+        and any dossier of this user still in the work directory."""
+        if self.exports_dir is not None and self.exports_dir.is_dir():
+            for path in self.exports_dir.iterdir():
+                number = path.name.removeprefix("case").partition("-")[0]
+                if everything or (number.isdecimal() and int(number) in cases):
+                    path.unlink(missing_ok=True)
+        if self.work_dir.is_dir():
+            for child in self.work_dir.glob(f"{owner}-*"):
+                shutil.rmtree(child, ignore_errors=True)
 
     async def _finish(
         self, applied: tuple[Result, list[str]], escape: Callable[[str], str]
@@ -243,7 +272,7 @@ class Core:
         return out
 
     def _dossier_builder(
-        self, case: Case, lang: str
+        self, case: Case, lang: str, owner: str
     ) -> Callable[[Progress | None], Awaitable[list[OutFile]]]:
         async def build(progress: Progress | None) -> list[OutFile]:
             # Imported here: the PDF and chart libraries cost ~80 MiB and half a second,
@@ -251,7 +280,7 @@ class Core:
             from bot.dossier import build_dossier
 
             self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
+            with tempfile.TemporaryDirectory(dir=self.work_dir, prefix=f"{owner}-") as tmp:
                 dossier = await build_dossier(
                     case, lang=lang, store=self.evidence, renderer=self.renderer,
                     content=self.content, now=self.clock(), out_dir=Path(tmp),
@@ -281,7 +310,9 @@ class Core:
         if case is None:
             return []
         if reply.render.template == DOSSIER:
-            return [head, OutLater(lang, self._dossier_builder(case, lang))]
+            conv = result.conversation
+            owner = _owner(conv.channel, conv.user_id)
+            return [head, OutLater(lang, self._dossier_builder(case, lang, owner))]
         render, now = reply.render, self.clock()
         out: list[Out] = [head] if text.strip() else []
         if render.in_chat:

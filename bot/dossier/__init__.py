@@ -8,8 +8,9 @@
   pixels, message texts as UTF-8 ``.txt``; the documents of the case's destinations, in
   their order, each in the language of the bodies that read it and in the user's, and the
   evidence index (rendered, masked); ``README.txt``; ``report.pdf``; and ``manifest.json``
-  with the SHA-256 of every original (as recorded at receipt) and of every exported file. Each part of a split dossier
-  carries the full manifest and its own subset (``manifest-partN.json``).
+  with the SHA-256 of every original (as recorded at receipt) and of every exported file.
+  Each part of a split dossier carries the full manifest and its own subset
+  (``manifest-partN.json``).
 - ``report.pdf`` (also inside the ZIP): cover, evidence index, thumbnails, timeline chart
   (dated evidence only) in the user's language, and the first destination's document in
   its readers' language, its font embedded.

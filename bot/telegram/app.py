@@ -45,7 +45,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.app import open_core
 from bot.core import CHAT_LIMIT, Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
-from bot.logs import user_ref
+from bot.logs import log_salt, user_ref
 from bot.settings import Settings
 from bot.telegram.albums import AlbumAcks
 from bot.telegram.inbox import JournalingQueue, update_key
@@ -370,7 +370,8 @@ def run_telegram(settings: Settings) -> int:
 
     async def main() -> None:
         async with open_core(settings) as core:
-            salt = settings.log_salt.get_secret_value() if settings.log_salt else ""
+            configured = settings.log_salt.get_secret_value() if settings.log_salt else None
+            salt = log_salt(configured, settings.data_dir)
             adapter = TelegramAdapter(core, salt=salt)
             application = build_application(settings, adapter)
             stop = asyncio.Event()

@@ -140,8 +140,9 @@ class Console:
         return None
 
     def _button(self, line: str) -> str | None:
-        if line.isdecimal() and 1 <= int(line) <= len(self.buttons):
-            return self.buttons[int(line) - 1][0]
+        letters = [button_letter(n) for n in range(len(self.buttons))]
+        if line.casefold() in letters:
+            return self.buttons[letters.index(line.casefold())][0]
         folded = line.casefold()
         for option_id, label in self.buttons:
             if _plain(label).strip().casefold() == folded:
@@ -156,8 +157,8 @@ class Console:
                 self.out.write(_plain(item.text) + "\n")
                 if item.buttons:
                     self.buttons, self.buttons_case = item.buttons, item.case
-                    for number, (_, label) in enumerate(item.buttons, 1):
-                        self.out.write(f"  [{number}] {_plain(label)}\n")
+                    for number, (_, label) in enumerate(item.buttons):
+                        self.out.write(f"  [{button_letter(number)}] {_plain(label)}\n")
             elif isinstance(item, OutFile):
                 path = self._write(item)
                 self.out.write(self._text("console.file_saved", path=str(path)) + "\n")
@@ -193,6 +194,17 @@ async def _read(path: Path, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
     with path.open("rb") as fh:
         while chunk := await asyncio.to_thread(fh.read, chunk_size):
             yield chunk
+
+
+def button_letter(index: int) -> str:
+    """Return the letter a button is chosen by: a, b, ... z, aa, ab... Letters, not digits,
+    so that a typed number (how many contacts, a phone number) is never taken for a button."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
 
 
 def _plain(text: str) -> str:

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 
-LANG_BUTTON = {"es": "1", "zh-Hans": "2", "en": "3"}
+LANG_BUTTON = {"es": "a", "zh-Hans": "b", "en": "c"}
 
 
 @pytest.fixture
@@ -64,36 +64,36 @@ def full_script(lang: str, files: dict[str, Path]) -> str:
         [
             "/start",
             LANG_BUTTON[lang],  # language
-            "1",  # China
-            "1",  # I took the loan
+            "a",  # China
+            "a",  # I took the loan
             f"/attach {files['shot1.png']} screenshot of the threats",
             f"/attach {files['shot2.png']}",
             f"/attach {files['call.mp3']} call recording",
             "/forward 不还钱就告诉你全家 13912345678",
-            "2",  # I have sent everything
+            "b",  # I have sent everything
             "QuickCash",
             "Quick Cash Tech Co.",
-            "1",  # a bank (so licensed; without lender types: licensed)
-            "2",  # not complained yet
-            "8",  # the loan: done
+            "a",  # a bank (so licensed; without lender types: licensed)
+            "b",  # not complained yet
+            "h",  # the loan: done
             "They sent my photo and debt to my whole address book and called my boss.",
-            "1",  # that's all
+            "a",  # that's all
             "2026-09",
-            "4",  # more than 50 contacts
-            "1",  # messaged my contacts
-            "3",  # threats of violence
-            "13",  # done
-            "2",  # not in danger right now
-            "6",  # how they reached people: done
-            "1",  # they disclosed the debt
-            "3",  # posted publicly: I don't know
-            "1",  # these are the collectors'
-            "1",  # done
-            "1",  # continue (privacy review)
-            "1",  # full name
+            "d",  # more than 50 contacts
+            "a",  # messaged my contacts
+            "c",  # threats of violence
+            "m",  # done
+            "b",  # not in danger right now
+            "f",  # how they reached people: done
+            "a",  # they disclosed the debt
+            "c",  # posted publicly: I don't know
+            "a",  # these are the collectors'
+            "a",  # done
+            "a",  # continue (privacy review)
+            "a",  # full name
             "Li Wei",
             "liwei@example.com",
-            "1",  # I understand
+            "a",  # I understand
             "/export",  # every document as a file, and the dossier
         ]
     )
@@ -195,10 +195,10 @@ def test_export_writes_a_dossier_that_the_verifier_accepts(tmp_path, files):
 def test_a_harassed_contact_reaches_their_own_complaint_in_at_most_eight_answers(tmp_path):
     answers = [
         LANG_BUTTON["en"],  # language
-        "1",  # China
-        "2",  # someone else's loan
+        "a",  # China
+        "b",  # someone else's loan
         "/forward 你是王芳的朋友吧？她欠钱不还，不然就把她的照片发到她公司群里。13987654321",
-        "1",  # the number that contacted me, as found in what I forwarded
+        "a",  # the number that contacted me, as found in what I forwarded
         "yesterday",
         "Wang Fang",  # the borrower's name
     ]

@@ -31,8 +31,8 @@ def _script(tmp_path: Path, *tail: str) -> str:
         [
             "/start",
             LANG_BUTTON["en"],
-            "1",  # China
-            "1",  # I took the loan
+            "a",  # China
+            "a",  # I took the loan
             f"/attach {photo} 王女士的截图",
             f"/forward {SECRET_TEXT}",
             "/export",  # the dossier and documents, written to data/exports
@@ -42,7 +42,7 @@ def _script(tmp_path: Path, *tail: str) -> str:
 
 
 def test_deleting_everything_leaves_no_byte_of_the_user(tmp_path: Path):
-    out = run_bot(tmp_path, _script(tmp_path, "/delete", "2", "1"), "console")
+    out = run_bot(tmp_path, _script(tmp_path, "/delete", "b", "a"), "console")
     assert "Everything of yours is deleted" in out
     assert "Nothing of yours is kept here" in out  # not "your case is saved"
     data = tmp_path / "data"
@@ -58,7 +58,7 @@ def test_deleting_one_case_removes_its_exported_files(tmp_path: Path):
     run_bot(tmp_path, _script(tmp_path), "console")
     exports = tmp_path / "data" / "exports"
     assert any(p.name.startswith("case1-") for p in exports.iterdir())
-    run_bot(tmp_path, "/delete\n1\n1\n", "console")
+    run_bot(tmp_path, "/delete\na\na\n", "console")
     assert not any(p.name.startswith("case1-") for p in exports.iterdir())
 
 

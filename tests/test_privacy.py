@@ -79,7 +79,7 @@ async def test_delete_all_leaves_nothing_of_the_user_and_keeps_the_others(tmp_pa
         await alice.do(lambda at: Command(at=at, name="delete"))
         await alice.choose("del:all")
         outs = await alice.choose("del:yes")
-        assert isinstance(outs[0], OutText) and "All your data is deleted" in outs[0].text
+        assert isinstance(outs[0], OutText) and "Everything of yours is deleted" in outs[0].text
     stored = _everything_under(tmp_path / "data")
     for trace in (b"AlphaLoans", b"ALICE-SECRET-NOTE", b"alice-7", alice_file[:64]):
         assert trace not in stored, trace
@@ -146,8 +146,8 @@ def documents_for(chat: Chat) -> list[str]:
 
 def test_a_scripted_run_at_debug_logs_no_content(tmp_path):
     script = "\n".join(
-        ["/start", "3", "1", f"/forward pay now {ID_NUMBER} 13912345678", "2", "SecretLoansCo",
-         "I don't know", "3", "2", f"my card {CARD} and phone 13800001111", "1"]
+        ["/start", "c", "a", "a", f"/forward pay now {ID_NUMBER} 13912345678", "b",
+         "SecretLoansCo", "I don't know", "c", "b", f"my card {CARD} and phone 13800001111", "a"]
     )  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(REPO), LOG_LEVEL="DEBUG")

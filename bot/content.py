@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.jurisdictions import Jurisdiction, load_jurisdictions
-from dialogs.content import ContentIndex
+from dialogs.content import ContentIndex, normalize
 from dialogs.replies import Param, Ref
 from dialogs.router import BodyRef
 
@@ -84,6 +84,8 @@ class Content:
         order = sorted(self.texts, key=lambda lang: (int(self.texts[lang]["meta.order"]), lang))
         return ContentIndex(
             crisis_phrases=self._crisis_phrases(),
+            names=self._names(),
+            done_words=self._done_words(),
             languages=tuple(order),
             jurisdictions=tuple(self.jurisdictions),
             phone_regions={jid: j.phone_region for jid, j in self.jurisdictions.items()},
@@ -108,6 +110,37 @@ class Content:
                 for jid, j in self.jurisdictions.items()
             },
         )  # fmt: skip
+
+    def _names(self) -> dict[str, dict[str, str]]:
+        """Every name a language or a jurisdiction has in any of the texts, normalised."""
+        names: dict[str, dict[str, str]] = {"lang": {}, "jur": {}}
+        for table in self.texts.values():
+            for lang in self.texts:
+                for key in (f"language.{lang}", f"doc.language.{lang}"):
+                    if key in table:
+                        names["lang"].setdefault(normalize(table[key]), lang)
+            for jid in self.jurisdictions:
+                names["jur"].setdefault(normalize(table[f"jurisdiction.{jid}"]), jid)
+        for question, aliases in self._answers().get("names", {}).items():
+            for value, typed in aliases.items():
+                for name in typed:
+                    names[question].setdefault(normalize(name), value)
+        names["lang"].pop("", None)
+        names["jur"].pop("", None)
+        return names
+
+    def _done_words(self) -> tuple[str, ...]:
+        """The words for "done" in every language, and the label of the "done" button."""
+        words = set(self._answers().get("done", []))
+        words |= {table["option.ev.done"] for table in self.texts.values()}
+        return tuple(sorted({normalize(w) for w in words} - {""}))
+
+    def _answers(self) -> dict[str, Any]:
+        path = self.directory / "answers.toml"
+        if not path.is_file():
+            return {}
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
 
     def _crisis_phrases(self) -> tuple[str, ...]:
         path = self.directory / "safety" / "crisis.toml"

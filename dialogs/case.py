@@ -144,6 +144,12 @@ class Details(_Model):
     collectors: list[str] = Field(default_factory=list)
     """Phone numbers, names and accounts the user confirmed as the collectors'."""
     collector_candidates: list[str] = Field(default_factory=list)
+    """Numbers found in the evidence whose owner the user has not said yet."""
+    owners: dict[str, str] = Field(default_factory=dict)
+    """Whose each number found in the evidence is, as the user said: "collector", "mine",
+    "contact" (someone the user knows) or "unsure"; keyed by the number in international
+    format. Only the collectors' go into a complaint; the others are masked like any
+    private number."""
     danger: bool = False
     """The user said they are in danger now: emergency numbers come first."""
     reach: list[str] = Field(default_factory=list)
@@ -230,6 +236,9 @@ class Case(_Model):
     """The questions the user explicitly skipped."""
     done_steps: list[Step] = Field(default_factory=list)
     """The steps completed or explicitly skipped, in order."""
+    drafts: list[str] = Field(default_factory=list)
+    """Texts typed (not forwarded) in the evidence step, until the user says whether they
+    are evidence or a message to the bot."""
     retention_warned: bool = False
     """The user was told this untouched case will be deleted soon."""
 

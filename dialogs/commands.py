@@ -84,6 +84,9 @@ def skip(turn: Turn) -> None:
         return
     case.skipped.append(case.state)
     turn.say("common.skipped")
+    skipped = SCREENS[case.state].skipped
+    if skipped is not None:
+        skipped(turn)
     go(turn, target)
 
 

@@ -6,6 +6,9 @@ adapter builds this index from ``content/`` at start-up.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from dialogs.router import BodyRef
@@ -33,6 +36,11 @@ class ContentIndex(BaseModel):
     """Jurisdiction id -> the language its bodies read, where it is not the user's choice."""
     crisis_phrases: tuple[str, ...] = ()
     """Lower-case phrases that signal the user is in crisis or in danger now."""
+    names: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """What people type for a choice, by question: ``names["lang"]["中文"] == "zh-Hans"``,
+    ``names["jur"]["mexico"] == "mx"`` (keys normalised with :func:`normalize`)."""
+    done_words: tuple[str, ...] = ()
+    """Normalised answers that mean "I have sent everything" in the evidence step."""
     reminder_days: int = 15
     """Default days before the follow-up reminder."""
 
@@ -40,6 +48,19 @@ class ContentIndex(BaseModel):
         """Return True if the text contains a crisis phrase."""
         folded = text.casefold()
         return any(phrase in folded for phrase in self.crisis_phrases)
+
+    def named(self, question: str, text: str) -> str | None:
+        """Return the option a typed name stands for at ``question`` ("lang", "jur")."""
+        names = self.names.get(question, {})
+        typed = normalize(text)
+        if typed in names:
+            return names[typed]
+        found = {value for name, value in names.items() if _within(name, typed)}
+        return found.pop() if len(found) == 1 else None
+
+    def means_done(self, text: str) -> bool:
+        """Return True if the text says the user has sent all their evidence."""
+        return normalize(text) in self.done_words
 
     def pick_language(self, client_lang: str | None) -> str:
         """Return the supported language closest to the client's, else the default."""
@@ -53,3 +74,24 @@ class ContentIndex(BaseModel):
                 if lang.lower().split("-")[0] == primary:
                     return lang
         return DEFAULT_LANG if DEFAULT_LANG in self.languages else self.languages[0]
+
+
+_BRACKETS = re.compile(r"[（(][^）)]*[）)]")
+
+
+def normalize(text: str) -> str:
+    """Fold a typed name for comparison: width, case, accents, brackets, spaces and
+    punctuation do not count ("México" == "mexico", "中国（大陆）" == "中国")."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _BRACKETS.sub("", text)
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn"
+    )
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _within(name: str, typed: str) -> bool:
+    """Whether a known name appears in a longer answer ("vivo en mexico"): long enough
+    that it cannot be part of another word by chance."""
+    wide = any(unicodedata.east_asian_width(ch) == "W" for ch in name)
+    return len(name) >= (2 if wide else 4) and name in typed

@@ -46,6 +46,8 @@ class Screen:
     skip: State | None = None
     when: Callable[[Turn], bool] | None = None
     """Asked only when this returns True; otherwise passed over to ``skip``."""
+    skipped: Callable[[Turn], None] | None = None
+    """What skipping the question means, when it means an answer (no country: another)."""
 
 
 S = State
@@ -53,11 +55,14 @@ SCREENS: dict[State, Screen] = {
     # Onboarding
     S.LANGUAGE: Screen(
         Step.ONBOARDING, onboarding.ask_language, "lang",
-        next=(S.JURISDICTION,), choice=onboarding.on_language, skip=S.JURISDICTION,
+        next=(S.JURISDICTION,), text=onboarding.on_language_text,
+        choice=onboarding.on_language, skip=S.JURISDICTION,
     ),
     S.JURISDICTION: Screen(
         Step.ONBOARDING, onboarding.ask_jurisdiction, "jur",
-        next=(S.REGION,), choice=onboarding.on_jurisdiction,
+        next=(S.REGION,), text=onboarding.on_jurisdiction_text,
+        choice=onboarding.on_jurisdiction, skip=S.REGION,
+        skipped=onboarding.on_jurisdiction_skipped,
     ),
     S.REGION: Screen(
         Step.ONBOARDING, onboarding.ask_region, "region",

@@ -126,10 +126,13 @@ def test_message_for_contacts_is_rendered_on_request(chat):
     assert chat.state == "evidence"
 
 
-def test_typed_text_in_the_evidence_step_is_kept_as_a_text_item(chat):
+def test_typed_text_in_the_evidence_step_is_kept_as_a_text_item_when_the_user_says_so(chat):
     walk_to(chat, "evidence")
-    chat.send("SMS from 13912345678: pay today")
+    assert chat.send("SMS from 13912345678: pay today") == ["evidence.text_what"]
+    assert chat.case.evidence == []
+    chat.click("ev:keep_text")
     assert chat.case.evidence[0].kind == EvidenceKind.TEXT
+    assert chat.case.evidence[0].text == "SMS from 13912345678: pay today"
     assert chat.case.evidence[0].forward is None
 
 

@@ -10,12 +10,15 @@ import hashlib
 
 from dialogs.case import EvidenceItem, State
 from dialogs.events import EvidenceKind, EvidenceReceived, Text
-from dialogs.replies import Ref
+from dialogs.replies import Option, Ref
 from dialogs.turn import Turn, option
 
 
 def ask_evidence(turn: Turn) -> None:
-    """Ask for screenshots, recordings and documents."""
+    """Ask for screenshots, recordings and documents (and about a typed text first)."""
+    if turn.case.drafts:
+        turn.say("evidence.text_what", _draft_options())
+        return
     turn.say(
         "evidence.ask",
         [option("ev:contacts_message"), option("ev:done")],
@@ -23,23 +26,51 @@ def ask_evidence(turn: Turn) -> None:
     )
 
 
+def _draft_options() -> list[Option]:
+    return [option("ev:keep_text"), option("ev:drop_text"), option("ev:done")]
+
+
 def on_evidence_choice(turn: Turn, value: str) -> State | None:
-    """Show the message for contacts, or close the step."""
+    """Show the message for contacts, keep or drop typed texts, or close the step."""
+    case = turn.case
     if value == "contacts_message":
         turn.render("evidence.contacts_message_intro", "contacts_message", as_file=False)
         return None
-    if not turn.case.evidence:
-        turn.say("evidence.none_yet")
-    return State.PLATFORM_NAME
+    if value == "keep_text":
+        _keep_drafts(turn)
+        ask_evidence(turn)
+        return None
+    if value == "drop_text":
+        case.drafts = []
+        turn.say("evidence.text_dropped")
+        ask_evidence(turn)
+        return None
+    return _done(turn)
 
 
 def on_evidence_text(turn: Turn, event: Text) -> State | None:
-    """Keep typed text in this step as a text item (a pasted SMS, a note)."""
-    intake(
-        turn,
-        EvidenceReceived(at=event.at, kind=EvidenceKind.TEXT, text=event.text),
-    )
+    """Ask whether a typed text is evidence (a pasted SMS) or a message to the bot; words
+    that mean "done" close the step."""
+    case = turn.case
+    if turn.content.means_done(event.text):
+        return _done(turn)
+    case.drafts.append(event.text)
+    turn.say("evidence.text_what", _draft_options())
     return None
+
+
+def _keep_drafts(turn: Turn) -> None:
+    for text in turn.case.drafts:
+        intake(turn, EvidenceReceived(at=turn.at, kind=EvidenceKind.TEXT, text=text))
+    turn.case.drafts = []
+
+
+def _done(turn: Turn) -> State:
+    case = turn.case
+    _keep_drafts(turn)  # a typed text nobody answered about is kept, not lost
+    if not case.evidence:
+        turn.say("evidence.none_yet")
+    return State.PLATFORM_NAME
 
 
 def intake(turn: Turn, event: EvidenceReceived) -> EvidenceItem | None:

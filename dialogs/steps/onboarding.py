@@ -5,10 +5,13 @@ collectors contacted about someone else's loan (who gets a short path of their o
 from __future__ import annotations
 
 from dialogs.case import State
+from dialogs.events import Text
 from dialogs.replies import Ref
 from dialogs.turn import Turn, option
 
 SPEAKERS = ("borrower", "contact")
+GENERIC = "generic"
+"""The jurisdiction of anyone whose country has no file of its own."""
 
 
 def ask_language(turn: Turn) -> None:
@@ -25,6 +28,16 @@ def on_language(turn: Turn, value: str) -> State | None:
     return State.JURISDICTION
 
 
+def on_language_text(turn: Turn, event: Text) -> State | None:
+    """Take a language typed by name ("中文", "español", "English"), in any language."""
+    lang = turn.content.named("lang", event.text)
+    if lang in turn.content.languages:
+        return on_language(turn, lang)
+    turn.say("common.use_buttons")
+    ask_language(turn)
+    return None
+
+
 def ask_jurisdiction(turn: Turn) -> None:
     """Ask where the user lives, to pick the right bodies and laws."""
     turn.say(
@@ -38,6 +51,23 @@ def on_jurisdiction(turn: Turn, value: str) -> State | None:
     turn.case.jurisdiction = value
     turn.say("onboarding.jurisdiction_set", jurisdiction=Ref(key=f"jurisdiction.{value}"))
     return State.REGION
+
+
+def on_jurisdiction_text(turn: Turn, event: Text) -> State | None:
+    """Take a country typed by name ("中国", "México", "Peru"), in any language."""
+    jurisdiction = turn.content.named("jur", event.text)
+    if jurisdiction in turn.content.jurisdictions:
+        return on_jurisdiction(turn, jurisdiction)
+    turn.say("onboarding.jurisdiction_unknown")
+    ask_jurisdiction(turn)
+    return None
+
+
+def on_jurisdiction_skipped(turn: Turn) -> None:
+    """Skipping the country means another country: the general advice."""
+    if GENERIC in turn.content.jurisdictions:
+        turn.case.jurisdiction = GENERIC
+        turn.say("onboarding.jurisdiction_set", jurisdiction=Ref(key=f"jurisdiction.{GENERIC}"))
 
 
 def has_regions(turn: Turn) -> bool:

@@ -16,7 +16,7 @@ import sys
 # them does not warn. Set before any telegram module reads it.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from bot.app import open_core
+from bot.app import DataDirInUse, open_core
 from bot.console import client_language, run_console
 from bot.content import Content
 from bot.logs import setup_logging
@@ -31,16 +31,30 @@ async def console(settings: Settings) -> None:
 def main(argv: list[str]) -> int:
     # Every file and directory the bot makes holds a victim's data: readable by its owner only.
     os.umask(0o077)
+    command = argv[0] if argv else None
+    if command in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
     settings = Settings()
     setup_logging(settings.log_level)
-    command = argv[0] if argv else None
     if command == "verify":
         from bot.verify import main as verify
 
         return verify(argv[1:])
     if command not in (None, "console"):
-        print(__doc__)
+        print(__doc__, file=sys.stderr)
         return 2
+    try:
+        return _run(settings, command)
+    except DataDirInUse:
+        content = Content.load(settings.content_dir)
+        lang = content.index.pick_language(client_language())
+        print(content.text("console.data_dir_in_use", lang, {"path": str(settings.data_dir)}),
+              file=sys.stderr)  # fmt: skip
+        return 2
+
+
+def _run(settings: Settings, command: str | None) -> int:
     if command is None and settings.telegram_bot_token is None:
         content = Content.load(settings.content_dir)
         lang = content.index.pick_language(client_language())

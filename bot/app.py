@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from bot.content import Content
@@ -21,6 +23,32 @@ async def open_core(settings: Settings, exports_dir: Path | None = None) -> Asyn
     ``exports_dir`` is where a single-user channel (the console) writes the files it is
     sent; deleting a case deletes its files there too."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with only_writer(settings.data_dir):
+        async with _open(settings, exports_dir) as core:
+            yield core
+
+
+class DataDirInUse(RuntimeError):
+    """Another process of the bot is using this data directory."""
+
+
+@contextmanager
+def only_writer(data_dir: Path) -> Iterator[None]:
+    """Hold an advisory lock on the data directory: SQLite and the evidence store take one
+    writer process; a second one is refused before it touches anything."""
+    fd = os.open(data_dir / "bot.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataDirInUse(str(data_dir)) from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@asynccontextmanager
+async def _open(settings: Settings, exports_dir: Path | None) -> AsyncIterator[Core]:
     content = Content.load(settings.content_dir)
     evidence = EvidenceStore(settings.evidence_dir)
     evidence.cleanup_temp()

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import shutil
 import tempfile
+import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -136,7 +137,10 @@ class Core:
     exports_dir: Path | None = None
     """Where a single-user channel (the console) keeps the files it was sent, named
     ``case<N>-...``; they go with their case."""
-    _locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict, init=False)
+    _locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary, init=False
+    )
+    """A lock lives while someone holds or waits for it: idle users are forgotten."""
     _files: FileGate = field(default_factory=FileGate, init=False)
 
     def __post_init__(self) -> None:
@@ -144,7 +148,10 @@ class Core:
 
     def lock(self, channel: str, user_id: str) -> asyncio.Lock:
         """Return the lock that keeps one user's events in order."""
-        return self._locks.setdefault((channel, user_id), asyncio.Lock())
+        lock = self._locks.get((channel, user_id))
+        if lock is None:
+            lock = self._locks[(channel, user_id)] = asyncio.Lock()
+        return lock
 
     async def handle(
         self,

@@ -93,6 +93,9 @@ class TelegramAdapter:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or chat.type != ChatType.PRIVATE:
             return False
+        if chat.id != user.id:  # a private chat is the user's own: anything else is forged
+            log.warning("update %s refused: its sender is not its private chat", update.update_id)
+            return False
         self._bot = context.bot
         translated = to_event(update, self.core.clock())
         if translated is None:

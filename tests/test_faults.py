@@ -1,0 +1,117 @@
+"""Faults a hostile or unlucky world produces, each survived: the bot never stops, never loses.
+
+Each test injects one fault against the real program or the real application on the tests'
+own Bot API peer, and checks that nothing acknowledged is lost, that nothing of the content
+reaches the logs, and that the bot goes on answering.
+"""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.app import DataDirInUse, only_writer, open_core
+from bot.settings import Settings
+from dialogs import Start
+from tests.conftest import REPO
+from tests.test_console import _env, run_bot
+from tests.test_telegram_peer import bot_on, onboard, peer, texts  # noqa: F401 (fixture)
+
+NOW = datetime(2026, 11, 29, 10, tzinfo=UTC)
+
+
+async def test_an_update_whose_sender_is_not_its_private_chat_is_refused(peer, tmp_path):
+    async with bot_on(peer, tmp_path / "data") as bot:
+        await onboard(peer, 501)
+        victim, intruder = peer.user(501), peer.user(502, language_code="en")
+        before = len(texts(peer, 501))
+        forged = {
+            "message_id": 90, "from": intruder.user, "chat": victim.chat,
+            "date": int(NOW.timestamp()), "text": "/delete",
+        }  # fmt: skip
+        peer.push({"message": forged})
+        intruder.send_command("/start")  # a real update after it, to know it was processed
+        await peer.wait_for(lambda: any("You are not alone" in t for t in texts(peer, 502)))
+        assert len(texts(peer, 501)) == before  # nothing was answered into the victim's chat
+        assert await bot.core.storage.load("telegram", "502") is not None
+        victim_case = await bot.core.storage.load("telegram", "501")
+        assert victim_case is not None and victim_case.pending is None
+
+
+async def test_user_text_echoed_back_arrives_escaped(peer, tmp_path):
+    typed = "<b>Loans & Co</b> <a href='https://x.example'>y</a> <script>"
+    async with bot_on(peer, tmp_path / "data"):
+        await onboard(peer, 503)
+        user = peer.user(503)
+        user.click("1|1|ev:done")
+        await peer.wait_for(lambda: any("name of the lending app" in t for t in texts(peer, 503)))
+        user.send_text("QuickCash")
+        await peer.wait_for(lambda: any("company that runs" in t for t in texts(peer, 503)))
+        user.click("1|1|plat:operator_unknown")
+        await peer.wait_for(lambda: any("What kind of company" in t for t in texts(peer, 503)))
+        user.click("1|1|lender:unknown")
+        await peer.wait_for(lambda: any("licensed company" in t for t in texts(peer, 503)))
+        user.click("1|1|lic:unknown")
+        await peer.wait_for(lambda: any("already complained" in t for t in texts(peer, 503)))
+        user.click("1|1|plat:yes")
+        await peer.wait_for(lambda: any("When did you complain" in t for t in texts(peer, 503)))
+        user.send_text(typed)  # not a date: the bot says it could not read it, quoting it
+        await peer.wait_for(lambda: any(typed in t for t in texts(peer, 503)))
+
+
+async def test_the_lock_table_forgets_idle_users(tmp_path):
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        telegram_bot_token=SecretStr("unused"),
+    )
+    async with open_core(settings) as core:
+        for user in range(200):
+            await core.handle("console", f"u{user}", Start(at=NOW, client_lang="en"))
+        gc.collect()
+        assert len(core._locks) == 0
+
+
+def test_a_second_process_on_the_same_data_directory_is_refused(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    with only_writer(data):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "console"], input="/start\n", capture_output=True,
+            text=True, env=_env(tmp_path), cwd=tmp_path, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 2
+        assert str(data) in done.stderr and "Traceback" not in done.stderr
+        assert not (data / "bot.sqlite3").exists()  # it touched nothing
+    try:
+        with only_writer(data):
+            pass  # free again once the first writer is gone
+    except DataDirInUse:  # pragma: no cover - would be a bug
+        raise AssertionError("the lock outlived its holder") from None
+
+
+def test_help_exits_zero():
+    for args in (["--help"], ["-h"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0 and "python -m bot console" in done.stdout
+
+
+def test_the_console_answers_any_input_and_keeps_going(tmp_path: Path):
+    script = b"/start\nabc \xff def\nc\n" + b"1" * 5000 + b"\na\n/status\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console"], input=script, capture_output=True,
+        env=_env(tmp_path), cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert b"Traceback" not in done.stderr
+    assert b"Case #1" in done.stdout  # the input after the bad lines was applied
+    out = run_bot(tmp_path, "/status\n", "console")
+    assert "Case #1" in out

@@ -10,9 +10,11 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from bot.app import DataDirInUse, only_writer, open_core
@@ -20,9 +22,16 @@ from bot.settings import Settings
 from dialogs import Start
 from tests.conftest import REPO
 from tests.test_console import _env, run_bot
-from tests.test_telegram_peer import bot_on, onboard, peer, texts  # noqa: F401 (fixture)
+from tests.peer.botapi_peer import BotApiPeer
+from tests.test_telegram_peer import TOKEN, bot_on, onboard, texts
 
 NOW = datetime(2026, 11, 29, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[BotApiPeer]:
+    async with BotApiPeer(token=TOKEN) as started:
+        yield started
 
 
 async def test_an_update_whose_sender_is_not_its_private_chat_is_refused(peer, tmp_path):

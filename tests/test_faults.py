@@ -21,8 +21,8 @@ from bot.app import DataDirInUse, only_writer, open_core
 from bot.settings import Settings
 from dialogs import Start
 from tests.conftest import REPO
-from tests.test_console import _env, run_bot
 from tests.peer.botapi_peer import BotApiPeer
+from tests.test_console import _env, run_bot
 from tests.test_telegram_peer import TOKEN, bot_on, onboard, texts
 
 NOW = datetime(2026, 11, 29, 10, tzinfo=UTC)

@@ -124,3 +124,10 @@ def test_the_console_answers_any_input_and_keeps_going(tmp_path: Path):
     assert b"Case #1" in done.stdout  # the input after the bad lines was applied
     out = run_bot(tmp_path, "/status\n", "console")
     assert "Case #1" in out
+
+
+async def test_a_failed_command_menu_does_not_stop_the_bot(peer, tmp_path):
+    peer.fail_next("setMyCommands", 1, error_code=500)
+    async with bot_on(peer, tmp_path / "data"):
+        await onboard(peer, 504)  # the bot answers although its menu failed at first
+        await peer.wait_for(lambda: len(peer.requests("setMyCommands")) >= 4)  # then retried

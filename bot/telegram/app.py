@@ -59,6 +59,7 @@ KEEP_UPDATE_KEYS_DAYS = 7
 PROGRESS_STEP = 20
 """Percent between two edits of the dossier's progress message (edits are rate-limited)."""
 REMINDER_POLL_SECONDS = 60
+COMMANDS_RETRY_MAX_SECONDS = 300.0
 SLOW_DOWNLOAD_BYTES = 2 * 1024 * 1024
 """Files larger than this take long enough to download that the chat shows "typing"."""
 IN_FLIGHT = 32
@@ -405,7 +406,7 @@ async def running(
             replayed = await queue.replay(application.bot)
             log.info("updates fetched before the last stop and queued again: %d", replayed)
         await application.start()
-        await adapter.set_commands(application)
+        menu = asyncio.create_task(_commands_menu(application, adapter))
         updater = application.updater
         assert updater is not None
         if settings.webhook_url:
@@ -421,9 +422,25 @@ async def running(
             yield
         finally:
             housekeeping.cancel()
+            menu.cancel()
             await updater.stop()
             await adapter.albums.drain()
             await application.stop()
+
+
+async def _commands_menu(application: Application, adapter: TelegramAdapter) -> None:
+    """Register the command menu beside the start: the bot answers without it, so a failure
+    is logged and retried with a growing pause instead of stopping the bot."""
+    pause = 1.0
+    while True:
+        try:
+            await adapter.set_commands(application)
+            return
+        except Exception as error:
+            log.error("command menu not registered (%s); retrying in %.0f s",
+                      type(error).__name__, pause)  # fmt: skip
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, COMMANDS_RETRY_MAX_SECONDS)
 
 
 async def _housekeeping(application: Application, adapter: TelegramAdapter) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import shutil
 import tempfile
 import weakref
@@ -24,13 +25,14 @@ from bot.content import Content
 from bot.documents import DOCUMENTS
 from bot.evidence_store import EvidenceStore, TooLarge
 from bot.render import Renderer, split_message
-from bot.storage import Storage
+from bot.storage import CorruptConversation, Storage
 from dialogs import Conversation, Event, Reply, Result, StoredFile, Tick, step
 from dialogs.case import Case
 from dialogs.followup import RETENTION_WARNING_DAYS
 from dialogs.steps.report import DOSSIER
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 CHAT_LIMIT = 1500
 """Characters (UTF-16 units) of one chat message the bot writes unasked: a phone screen or two."""
@@ -228,10 +230,20 @@ class Core:
     async def _apply(
         self, channel: str, user_id: str, event: Event, update_key: str | None
     ) -> tuple[Result, list[str]]:
-        conv = await self.storage.load(channel, user_id)
+        try:
+            conv = await self.storage.load(channel, user_id)
+        except CorruptConversation as error:
+            log.error("a stored conversation could not be read (%s): moved aside", error)
+            await self.storage.quarantine(channel, user_id)
+            conv, unreadable = None, True
+        else:
+            unreadable = False
         if conv is None:
             conv = Conversation(channel=channel, user_id=user_id)
         result = step(conv, event, self.content.index)
+        if unreadable:  # say so before anything else, in the user's language
+            notice = Reply(key="common.record_unreadable")
+            result = result.model_copy(update={"replies": (notice, *result.replies)})
         kept = {case.number for case in result.conversation.cases}
         if result.erase_user:
             orphans = await self.storage.delete_user(channel, user_id, update_key=update_key)

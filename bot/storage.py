@@ -35,6 +35,16 @@ import aiosqlite
 
 from dialogs.case import Case, Conversation, EvidenceItem
 
+
+class CorruptConversation(ValueError):
+    """A stored conversation that cannot be read back (damaged JSON, an impossible value)."""
+
+
+def _aside_prefix(user_id: str) -> str:
+    """The user id under which an unreadable conversation is kept aside."""
+    return f"quarantine:{user_id}:"
+
+
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 0 -> 1: conversations, cases, evidence.
     (
@@ -256,17 +266,39 @@ class Storage:
             evidence_rows = await self._fetch(_USER_EVIDENCE, scope)
         if not conv_rows:
             return None
-        evidence: dict[int, list[EvidenceItem]] = {case_id: [] for case_id, _ in case_rows}
-        for case_id, *row in evidence_rows:
-            evidence[case_id].append(_evidence_item(row))
-        cases = [
-            Case.model_validate({**json.loads(data), "evidence": evidence[case_id]})
-            for case_id, data in case_rows
-        ]
-        conv_data = json.loads(conv_rows[0][0])
-        return Conversation.model_validate(
-            {**conv_data, "channel": channel, "user_id": user_id, "cases": cases}
-        )
+        try:
+            evidence: dict[int, list[EvidenceItem]] = {case_id: [] for case_id, _ in case_rows}
+            for case_id, *row in evidence_rows:
+                evidence[case_id].append(_evidence_item(row))
+            cases = [
+                Case.model_validate({**json.loads(data), "evidence": evidence[case_id]})
+                for case_id, data in case_rows
+            ]
+            conv_data = json.loads(conv_rows[0][0])
+            return Conversation.model_validate(
+                {**conv_data, "channel": channel, "user_id": user_id, "cases": cases}
+            )
+        except (ValueError, TypeError, KeyError) as error:  # JSON and validation errors
+            raise CorruptConversation(type(error).__name__) from None
+
+    async def quarantine(self, channel: str, user_id: str) -> None:
+        """Move an unreadable conversation aside, with its cases and evidence, for the
+        operator to look at: the user starts afresh, and /delete still erases it."""
+        aside = f"{_aside_prefix(user_id)}{self._now()}"
+        async with self._lock, self._transaction():
+            await self._db.execute(
+                "INSERT INTO conversations (channel, user_id, data, updated_at) "
+                "SELECT channel, ?, data, updated_at FROM conversations "
+                "WHERE channel = ? AND user_id = ?",
+                (aside, channel, user_id),
+            )
+            await self._db.execute(
+                "UPDATE cases SET user_id = ? WHERE channel = ? AND user_id = ?",
+                (aside, channel, user_id),
+            )
+            await self._db.execute(
+                "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
+            )
 
     async def save(self, conv: Conversation, *, update_key: str | None = None) -> list[str]:
         """Save the whole conversation atomically; return the sha256s no longer referenced.
@@ -286,19 +318,20 @@ class Storage:
         self, channel: str, user_id: str, *, update_key: str | None = None
     ) -> list[str]:
         """Delete the user's conversation, cases and evidence; return the orphaned sha256s."""
-        scope = (channel, user_id)
         async with self._lock, self._transaction():
             if update_key is not None:
                 await self._record_update(channel, update_key)
+            # the user's own rows, and any moved aside as unreadable: theirs too
+            aside = _aside_prefix(user_id)
+            mine = "channel = ? AND (user_id = ? OR (user_id >= ? AND user_id < ?))"
+            params = (channel, user_id, aside, aside[:-1] + ";")
             rows = await self._fetch(
-                "SELECT e.sha256 FROM evidence e JOIN cases c ON c.id = e.case_id "
-                "WHERE c.channel = ? AND c.user_id = ?",
-                scope,
+                "SELECT e.sha256 FROM evidence e JOIN cases c ON c.id = e.case_id WHERE "
+                + mine.replace("channel", "c.channel").replace("user_id", "c.user_id"),
+                params,
             )
-            await self._db.execute("DELETE FROM cases WHERE channel = ? AND user_id = ?", scope)
-            await self._db.execute(
-                "DELETE FROM conversations WHERE channel = ? AND user_id = ?", scope
-            )
+            await self._db.execute(f"DELETE FROM cases WHERE {mine}", params)
+            await self._db.execute(f"DELETE FROM conversations WHERE {mine}", params)
             orphans = await self._orphans(sha256 for (sha256,) in rows)
         await self.scrub()
         return orphans

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from bot.app import DataDirInUse, only_writer, open_core
 from bot.settings import Settings
-from dialogs import Start
+from dialogs import Choice, Command, Start, Text
 from tests.conftest import REPO
 from tests.peer.botapi_peer import BotApiPeer
 from tests.test_console import _env, run_bot
@@ -131,3 +131,28 @@ async def test_a_failed_command_menu_does_not_stop_the_bot(peer, tmp_path):
     async with bot_on(peer, tmp_path / "data"):
         await onboard(peer, 504)  # the bot answers although its menu failed at first
         await peer.wait_for(lambda: len(peer.requests("setMyCommands")) >= 4)  # then retried
+
+
+async def test_an_unreadable_stored_conversation_is_set_aside_and_the_user_goes_on(tmp_path):
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        telegram_bot_token=SecretStr("unused"),
+    )
+    async with open_core(settings) as core:
+        await core.handle("console", "broken", Start(at=NOW, client_lang="en"))
+        await core.handle("console", "fine", Start(at=NOW, client_lang="en"))
+        db = core.storage._db
+        await db.execute(
+            "UPDATE cases SET data = '{\"state\": \"no such state\"' WHERE user_id = 'broken'"
+        )
+        await db.commit()
+        outs = await core.handle("console", "broken", Text(at=NOW, client_lang="en", text="hi"))
+        assert "set it aside" in outs[0].text  # told, in their language, and answered
+        assert await core.storage.load("console", "broken") is not None  # a fresh start
+        assert await core.storage.load("console", "fine") is not None  # others unaffected
+        await core.handle("console", "broken", Command(at=NOW, name="delete"))
+        await core.handle("console", "broken", Choice(at=NOW, choice="del:all"))
+        await core.handle("console", "broken", Choice(at=NOW, choice="del:yes"))
+        left = await db.execute_fetchall("SELECT user_id FROM cases")
+        assert [row[0] for row in left] == ["fine"]  # the set-aside copy went with /delete

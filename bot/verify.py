@@ -2,8 +2,10 @@
 
 Every file in the ZIP(s) is hashed again and compared with ``manifest.json``: the exported
 copy's SHA-256, and for copies that were not modified (plain copies, message texts) also the
-SHA-256 recorded when the evidence was received. Files missing from the ZIPs, files the
-manifest does not list, parts not given, and parts whose manifests disagree are reported.
+SHA-256 recorded when the evidence was received. A redacted message text (private numbers
+masked) cannot match its original's SHA-256: its copy must match ``sha256_redacted``. Files
+missing from the ZIPs, files the manifest does not list, parts not given, and parts whose
+manifests disagree are reported.
 An empty list of problems means the dossier is exactly what the bot made.
 """
 
@@ -169,7 +171,7 @@ def _hash_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
 
 
 def _compare(manifest: dict[str, Any], found: _Found) -> list[str]:
-    problems = list(_missing_parts(manifest, found))
+    problems = list(_missing_parts(manifest, found)) + list(_redactions(manifest))
     expected = expected_files(manifest)
     listed = {file.name for file in expected}
     for file in expected:
@@ -192,6 +194,15 @@ def _compare(manifest: dict[str, Any], found: _Found) -> list[str]:
         f"extra: {name} (not in the manifest)" for name in found.hashes if name not in listed
     ]
     return problems
+
+
+def _redactions(manifest: dict[str, Any]) -> Iterator[str]:
+    """A redacted text names its copy's fingerprint twice, and the spans it masked."""
+    for item in manifest.get("items", []):
+        if item.get("export") != "redacted" or not item.get("file"):
+            continue
+        if item.get("sha256_redacted") != item["sha256_exported"] or not item.get("masked"):
+            yield f"{item['file']} (evidence #{item['number']}): redaction not described"
 
 
 def _missing_parts(manifest: dict[str, Any], found: _Found) -> Iterator[str]:

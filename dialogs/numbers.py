@@ -30,6 +30,9 @@ passport      passport number                     only after "护照"/"pasaporte
 bank_account  bank account number, 8-30 digits    only after "账号", "卡号", "cuenta", "account"…
 phone         phone number                        ``phonenumbers.PhoneNumberMatcher`` with the
                                                   jurisdiction's region, leniency VALID
+possible_id   an ID, card or IBAN with a wrong    the same shape as a resident ID, CURP, RFC,
+              check digit (a typo does not make   DNI, NIE, IBAN, CLABE (after "CLABE") or card,
+              it less private)                    valid once its check digit is recomputed
 ============  ==================================  ===========================================
 
 False positives are kept out by rules, not by luck:
@@ -47,13 +50,23 @@ False positives are kept out by rules, not by luck:
   time or percentage (2026-11-02, 02/11/2026, 2026年11月2日, 14:30, 36%) is never sensitive,
   nor is any number overlapping one (a phone number is not read across a date);
 * where two candidates overlap, the longer wins, then the earlier kind in :data:`DETECTORS`
-  (a resident ID is not also a phone number or a card).
+  (a resident ID is not also a phone number or a card); a possible ID never displaces a
+  valid number of any kind;
+* a possible card is grouped as cards are printed (4 4 4 4, 4 6 5), or one run of 16
+  digits (15 for American Express, 19 for UnionPay's 62): a serial number of another length
+  is not taken for a card with a typo, and a phone number is too short for one.
 
 Full-width digits and letters (１３８…) are read like ASCII ones. Phone numbers are found
 for the jurisdiction's region only (others need their "+" prefix); IDs, cards and accounts
 are found whatever the jurisdiction, since victims abroad write their home country's numbers.
 
-Masking keeps the last four letters or digits, as banks do.
+Masking keeps the last four letters or digits, as banks do; :func:`redact` also says which
+spans it masked (for the dossier's manifest).
+
+Two more readings of what people type live here: whose a phone number is, from the words
+right before it (:func:`cue_before`: "llámale al...", "她电话..." give it as someone else's,
+"mi número..." as the writer's own), and how many people a typed count means
+(:func:`read_count`: "3", "unos 80", "几十个").
 """
 
 from __future__ import annotations
@@ -148,6 +161,57 @@ def phone_numbers(text: str, region: str = "") -> Iterator[str]:
         yield phonenumbers.format_number(
             match.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
         )
+
+
+# -- Whose phone number: the words right before it ------------------------------------------
+
+THIRD = "third"
+"""A number given as someone else's: "call her", "llámale", "su número", "她电话"."""
+FIRST = "first"
+"""A number given as the writer's own: "my number", "mi número", "我的电话"."""
+_THIRD_WORDS = (
+    r"ll[aá]ma(?:le|la|lo)|h[aá]bla(?:le|la|lo)|m[aá]rca(?:le|la|lo)|escr[ií]be(?:le|la|lo)|"
+    r"cont[aá]cta(?:le|la|lo)|b[uú]sca(?:la|lo)|"
+    r"su (?:n[uú]mero|tel[eé]fono|tel\.?|cel(?:ular)?|m[oó]vil|whats(?:app)?)|"
+    r"(?:el )?n[uú]mero de (?:ella|[eé]l)|"
+    r"call (?:her|him)|ring (?:her|him)|text (?:her|him)|contact (?:her|him)|reach (?:her|him)|"
+    r"(?:her|his) (?:number|phone|cell|mobile|whatsapp)|"
+    r"[她他](?:的)?(?:电话|手机|号码|号|微信)|(?:打给|打电话给|联系|找|问)[她他]|给[她他]打电话"
+)
+_FIRST_WORDS = (
+    r"mi (?:n[uú]mero|tel[eé]fono|tel\.?|cel(?:ular)?|m[oó]vil|whats(?:app)?)|"
+    r"my (?:number|phone|cell|mobile|whatsapp)|"
+    r"(?:我|本人)(?:的)?(?:电话|手机|号码|手机号|微信)"
+)
+_CUE_BEFORE = re.compile(
+    rf"(?:(?P<third>{_LATIN}(?:{_THIRD_WORDS}))|(?P<first>{_LATIN}(?:{_FIRST_WORDS})))"
+    r"[^0-9\n。.!?！？;；]{0,14}$",
+    re.IGNORECASE,
+)
+
+
+def cue_before(text: str, start: int) -> str | None:
+    """Return :data:`THIRD` or :data:`FIRST` when the words just before ``start`` give the
+    number there as someone else's or as the writer's own; else None."""
+    m = _CUE_BEFORE.search(text[max(0, start - 40) : start])
+    if m is None:
+        return None
+    return THIRD if m["third"] else FIRST
+
+
+def phone_cues(text: str, region: str = "") -> Iterator[tuple[str, str | None]]:
+    """Yield each valid phone number in the text (international format) and its cue."""
+    for match in _matches(text, region):
+        number = phonenumbers.format_number(
+            match.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        yield number, cue_before(text, match.start)
+
+
+def same_number(a: str, b: str) -> bool:
+    """Return True if two numbers have the same digits, one maybe without a country code."""
+    x, y = _digits(a), _digits(b)
+    return len(x) >= 7 and len(y) >= 7 and (x.endswith(y) or y.endswith(x))
 
 
 # -- National IDs with a check digit ---------------------------------------------------------
@@ -332,6 +396,116 @@ def _passports(text: str, region: str) -> Iterator[Span]:
             yield m.span("n")
 
 
+# -- Possible IDs: the right shape, a wrong check digit --------------------------------------
+
+
+Fixer = Callable[[str], str]
+"""A value with its check digit(s) replaced by the right one(s)."""
+
+
+def _near_miss(pattern: re.Pattern[str], valid: Callable[[str], bool], fix: Fixer) -> Finder:
+    """A finder of the pattern's matches that fail ``valid`` but pass once ``fix`` has put
+    the right check digit in: the shape, date and place of an ID, with a typo."""
+
+    group = "n" if "n" in pattern.groupindex else 0
+
+    def find(text: str, region: str) -> Iterator[Span]:
+        for m in pattern.finditer(text):
+            value = _compact(m.group(group))
+            if not valid(value) and _fixed_is_valid(value, valid, fix):
+                yield m.span(group)
+
+    return find
+
+
+def _fixed_is_valid(value: str, valid: Callable[[str], bool], fix: Fixer) -> bool:
+    try:
+        return valid(fix(value))
+    except (ValueError, IndexError):  # a character the check-digit alphabet does not have
+        return False
+
+
+def _last(calc: Callable[[str], str], body: int) -> Fixer:
+    """Keep the first ``body`` characters and append the check digit ``calc`` gives them."""
+    return lambda value: value[:body] + calc(value[:body])
+
+
+def _possible_ibans(text: str, region: str) -> Iterator[Span]:
+    """IBAN-shaped strings whose check digits (3rd and 4th characters) are wrong."""
+
+    def fix(value: str) -> str:
+        return value[:2] + iban.calc_check_digits(value) + value[4:]
+
+    for m in _IBAN.finditer(text):
+        ends = [g.end() for g in re.finditer(r"[A-Z0-9]+", m[0])]
+        for end in reversed(ends):
+            value = _compact(m[0][:end])
+            if not re.match(_Z, text[m.start() + end :]):
+                continue
+            if _fixed_is_valid(value, iban.is_valid, fix):  # the longest of the right shape
+                if not iban.is_valid(value):
+                    yield m.start(), m.start() + end
+                break
+
+
+def _card_grouping(written: str) -> bool:
+    """Groups as cards print them (4 4 4 4, 4 4 4 4 3, 4 6 5, 4 6 4), or one run of digits
+    as long as most cards are: 16 digits, 15 (American Express), 19 from 62 (UnionPay).
+
+    Other long runs (a 19-digit serial number from 4...) are more often not cards.
+    """
+    sizes = [len(g) for g in re.findall("[0-9]+", written)]
+    if len(sizes) == 1:
+        digits = _digits(written)
+        return len(digits) == 16 or digits[:2] in ("34", "37") or digits[:2] == "62"
+    if sizes[0] != 4:
+        return False
+    grouped = all(s == 4 for s in sizes[1:-1]) and 1 <= sizes[-1] <= 4
+    return grouped or sizes in ([4, 6, 5], [4, 6, 4])
+
+
+def _possible_cards(text: str, region: str) -> Iterator[Span]:
+    """Card-shaped digits (a network's issuer range and length) that fail the Luhn check."""
+    runs = {m.span() for m in _RUN.finditer(text)}
+    for span, digits in _windows(text, 13, 19):
+        written = text[span[0] : span[1]]
+        if len(_digits(written)) == len(written) and span not in runs:
+            continue  # a single group cut out of a longer run is no card
+        if not _card_grouping(written) or luhn.is_valid(digits):
+            continue
+        if _is_card(digits[:-1] + luhn.calc_check_digit(digits[:-1])):
+            yield span
+
+
+def _possible_clabes(text: str, region: str) -> Iterator[Span]:
+    """18 digits after "CLABE" with a wrong check digit."""
+    for m in _CLABE_AFTER_KEYWORD.finditer(text):
+        digits = _digits(m["n"])
+        if len(digits) == 18 and not _is_clabe(digits):
+            yield m.span("n")
+
+
+_POSSIBLE: tuple[Finder, ...] = (
+    _near_miss(_CN_RIC, ric.is_valid, _last(ric.calc_check_digit, 17)),
+    _near_miss(_CURP, curp.is_valid, _last(curp.calc_check_digit, 17)),
+    _near_miss(
+        _RFC_FULL,
+        partial(rfc.is_valid, validate_check_digits=True),
+        _last(rfc.calc_check_digit, 12),
+    ),
+    _near_miss(_ES_DNI, dni.is_valid, _last(dni.calc_check_digit, 8)),
+    _near_miss(_ES_NIE, nie.is_valid, _last(nie.calc_check_digit, 8)),
+    _possible_ibans,
+    _possible_clabes,
+    _possible_cards,
+)
+
+
+def _possible_ids(text: str, region: str) -> Iterator[Span]:
+    for find in _POSSIBLE:
+        yield from find(text, region)
+
+
 # -- What is never sensitive -----------------------------------------------------------------
 
 _TOKEN = r"[A-Za-z0-9]*[0-9][A-Za-z0-9/-]*"
@@ -374,6 +548,10 @@ def _never_sensitive(text: str) -> list[Span]:
 # -- Detection -------------------------------------------------------------------------------
 
 
+POSSIBLE_ID = "possible_id"
+"""The kind of an ID, card or account number whose check digit is wrong."""
+
+
 @dataclass(frozen=True)
 class Detector:
     kind: str
@@ -398,6 +576,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("passport", _passports),
     Detector("bank_account", _bank_accounts),
     Detector("phone", _phones),
+    Detector(POSSIBLE_ID, _possible_ids),
 )
 KINDS: tuple[str, ...] = tuple(d.kind for d in DETECTORS)
 
@@ -432,9 +611,15 @@ def _candidates(text: str, region: str) -> list[Candidate]:
 
 
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:
-    """Keep the longest of overlapping candidates, then the most specific; in text order."""
+    """Keep the longest of overlapping candidates, then the most specific; in text order.
+
+    Valid numbers are chosen first: a possible ID only fills what none of them covers.
+    """
+    possible = KINDS.index(POSSIBLE_ID)
     chosen: list[Candidate] = []
-    for start, end, rank in sorted(candidates, key=lambda c: (c[0] - c[1], c[2], c[0])):
+    for start, end, rank in sorted(
+        candidates, key=lambda c: (c[2] == possible, c[0] - c[1], c[2], c[0])
+    ):
         if not any(_overlap((start, end), (s, e)) for s, e, _ in chosen):
             chosen.append((start, end, rank))
     return sorted(chosen)
@@ -459,11 +644,137 @@ def mask(value: str) -> str:
 
 
 def mask_text(text: str, findings: Iterable[Finding]) -> str:
-    """Replace every finding the user did not choose to show with its masked form.
+    """Replace every finding the user did not choose to show with its masked form."""
+    return redact(text, findings)[0]
 
-    The longest values go first, so a number inside a longer one is not masked twice.
+
+Masked = tuple[int, int, str]
+"""A masked span of a text: (start, end, kind), in characters of the original."""
+
+
+def redact(text: str, findings: Iterable[Finding]) -> tuple[str, list[Masked]]:
+    """Mask every occurrence of each finding the user did not choose to show.
+
+    Return the redacted text and the spans masked, in the original's characters. The
+    longest values go first, so a number inside a longer one is not masked twice.
     """
+    spans: list[Masked] = []
     for finding in sorted(findings, key=lambda f: len(f.value), reverse=True):
-        if not finding.show and finding.value:
-            text = text.replace(finding.value, mask(finding.value))
-    return text
+        if finding.show or not finding.value:
+            continue
+        start = text.find(finding.value)
+        while start != -1:
+            end = start + len(finding.value)
+            if not any(_overlap((start, end), (s, e)) for s, e, _ in spans):
+                spans.append((start, end, finding.kind))
+            start = text.find(finding.value, end)
+    spans.sort()
+    parts, last = [], 0
+    for start, end, _ in spans:
+        parts += [text[last:start], mask(text[start:end])]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), spans
+
+
+# -- How many people: counts typed exactly or roughly ----------------------------------------
+
+COUNT_RANGES: tuple[tuple[str, int], ...] = (("none", 0), ("few", 10), ("some", 50))
+"""The ranges a count of people falls in, by their highest number; above them: "many"."""
+
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}  # fmt: skip
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
+_WORDS = {
+    **dict.fromkeys(("one", "uno"), 1), **dict.fromkeys(("two", "dos"), 2),
+    **dict.fromkeys(("three", "tres"), 3), **dict.fromkeys(("four", "cuatro"), 4),
+    **dict.fromkeys(("five", "cinco"), 5), **dict.fromkeys(("six", "seis"), 6),
+    **dict.fromkeys(("seven", "siete"), 7), **dict.fromkeys(("eight", "ocho"), 8),
+    **dict.fromkeys(("nine", "nueve"), 9), **dict.fromkeys(("ten", "diez"), 10),
+    **dict.fromkeys(("twelve", "doce"), 12), **dict.fromkeys(("fifteen", "quince"), 15),
+    **dict.fromkeys(("twenty", "veinte"), 20), **dict.fromkeys(("thirty", "treinta"), 30),
+    **dict.fromkeys(("forty", "cuarenta"), 40), **dict.fromkeys(("fifty", "cincuenta"), 50),
+    **dict.fromkeys(("sixty", "sesenta"), 60), **dict.fromkeys(("seventy", "setenta"), 70),
+    **dict.fromkeys(("eighty", "ochenta"), 80), **dict.fromkeys(("ninety", "noventa"), 90),
+    **dict.fromkeys(("hundred", "a hundred", "one hundred", "cien", "ciento"), 100),
+    **dict.fromkeys(("doscientos", "two hundred"), 200), "quinientos": 500,
+    **dict.fromkeys(("mil", "a thousand", "one thousand"), 1000),
+}  # fmt: skip
+"""Number words in Spanish and English a count may be typed in."""
+_ROUGH_WORDS = {
+    # A vague amount counts at its lowest reading: a complaint must not overstate it.
+    "none": r"0|ningun[oa]?|nadie|none|nobody|no one|没有|无|零",
+    "unknown": r"no s[eé](?: cu[aá]nt[oa]s)?|ni idea|i don'?t know|not sure|不知道|不清楚|不确定",
+    "few": r"unos (?:cuantos|pocos)|unas (?:cuantas|pocas)|algun[oa]s|poc[oa]s|"
+    r"(?:a )?few|a couple|some of them|几个|几位|两三个|三四个|三五个|一些",
+    "some": r"una (?:docena|veintena|treintena|cuarentena|cincuentena)|decenas|docenas|"
+    r"a dozen|dozens|tens|几十|十几|数十|好几十|二三十|三四十|四五十",
+    "many": r"un centenar|cientos|centenares|miles|hundreds|thousands|"
+    r"几百|上百|数百|好几百|成百|几千|上千|数千",
+}
+_UNIT = r"\s*(?:个|人|位|名|个人|contactos?|personas?|amig[oa]s|people|contacts?|friends)?"
+_LOWER = re.compile(
+    r"^(?:more than|over|above|at least|m[aá]s de|al menos|por lo menos|arriba de|超过|多于|至少)"
+    r"\s*(?P<n>.+?)$"
+    r"|^(?P<m>.+?)\s*(?:\+|多|余|以上|or more|and more|o m[aá]s|y pico|y tantos)$"
+)
+_UPPER = re.compile(
+    r"^(?:less than|fewer than|under|below|menos de|no m[aá]s de|不到|少于)\s*(?P<n>.+?)$"
+    r"|^(?P<m>.+?)\s*(?:以下|以内|or less|o menos)$"
+)
+_ABOUT = re.compile(
+    r"^(?:about|around|roughly|approximately|approx\.?|maybe|perhaps|like|nearly|almost|some|"
+    r"unos|unas|como|cerca de|aproximadamente|aprox\.?|alrededor de|más o menos|mas o menos|"
+    r"casi|tal vez|quiz[aá]s?|大概|大约|约|差不多|将近|接近|可能|估计|应该有)\s*(?P<n>.+?)$"
+    r"|^(?P<m>.+?)\s*(?:左右|上下|来个|来|or so|ish|más o menos|mas o menos|aprox\.?|"
+    r"aproximadamente|m[aá]s o menos)$"
+)
+
+
+def count_range(count: int) -> str:
+    """Return the range id a number of people falls in: "none", "few", "some", "many"."""
+    return next((name for name, top in COUNT_RANGES if count <= top), "many")
+
+
+def read_count(text: str) -> str | None:
+    """Read a typed number of people; None if the text is not one.
+
+    Digits are that number ("3" -> "3"; "0" -> "none"). A rough count gives its range:
+    "unos 80", "about 30", "200多个", "more than 50", "几十个", "una veintena" -> "many",
+    "some"... (see :data:`COUNT_RANGES`); a vague one counts at its lowest reading.
+    """
+    t = re.sub(r"[\s.,;:!?¡¿。，！？~～]+$", "", text.translate(_FULLWIDTH).strip().casefold())
+    t = re.sub(rf"{_UNIT}$", "", t).strip()
+    exact = _number(t)
+    if exact is not None:
+        return count_range(exact) if exact == 0 else str(exact)
+    for name, words in _ROUGH_WORDS.items():
+        if re.fullmatch(rf"(?:{words}){_UNIT}", t):
+            return name
+    for pattern, shift in ((_LOWER, 1), (_ABOUT, 0), (_UPPER, -1)):
+        m = pattern.match(t)
+        value = _number(re.sub(rf"{_UNIT}$", "", m["n"] or m["m"]).strip()) if m else None
+        if value is None:
+            continue
+        if shift < 0 and count_range(max(value - 1, 1)) != "few":
+            return None  # "less than 30" may be 2 or 29: no range holds it
+        return count_range(max(value + shift, 1))
+    return None
+
+
+def _number(text: str) -> int | None:
+    """A whole number in digits, in Chinese numerals (三十五, 两百) or in words (veinte)."""
+    if re.fullmatch(r"[0-9]{1,6}", text):
+        return int(text)
+    if text in _WORDS:
+        return _WORDS[text]
+    if text and all(ch in _ZH_DIGITS or ch in _ZH_UNITS for ch in text):
+        total, digit = 0, None
+        for ch in text:
+            if ch in _ZH_DIGITS:
+                digit = _ZH_DIGITS[ch]
+            else:
+                total += (1 if digit is None else digit) * _ZH_UNITS[ch]
+                digit = None
+        return total + (digit or 0)
+    return None

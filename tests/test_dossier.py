@@ -312,11 +312,12 @@ def test_manifest_records_the_case_and_explains_the_hashes(built: Built) -> None
     assert manifest["exported_at"] == "2026-11-28T12:00:00+00:00"
     assert manifest["tool"]["version"]
     assert "recorded" in manifest["note"]["en"] or "received" in manifest["note"]["en"]
-    assert manifest["note"]["zh-Hans"] == CONTENT.text("dossier.manifest_note", "zh-Hans")
+    assert manifest["note"]["zh-Hans"].startswith(CONTENT.text("dossier.manifest_note", "zh-Hans"))
+    assert CONTENT.text("dossier.redacted_note", "zh-Hans") in manifest["note"]["zh-Hans"]
     first = by_number(manifest)[1]
     assert first["forwarded_from"]["name"] == "催收员 Zhang"
     assert first["forwarded_from"]["date"].startswith("2026-10-23")
-    assert first["caption"] == "发给了我妈妈"  # evidence: recorded as received, unmasked
+    assert first["caption"] == "发给了我妈妈"  # nothing private in it: recorded as received
     assert first["received_at"] == "2026-11-02T16:00:00+00:00"
     assert json.loads(entries(built.dossier)["manifest.json"]) == manifest
 
@@ -667,3 +668,137 @@ async def test_a_limit_too_small_for_the_documents_is_an_error(tmp_path: Path) -
             max_bytes=5_000,
         )
     assert list((tmp_path / "out").iterdir()) == []  # nothing half-written is left
+
+
+# -- private numbers: redacted in every file, described in the manifest ----------------------
+
+VALID_ID = "11010519491231002X"
+BAD_ID = "11010519960715239X"  # its check digit should be 8: still an ID
+CARD = "6222 0212 3456 7890 128"
+HER_PHONE = "13612345678"  # a friend's, given by the collectors after "她电话"
+COLLECTORS_PHONE = "13912345678"
+
+
+async def private_case(store: EvidenceStore, show: tuple[str, ...] = ()) -> Case:
+    """A case told through the dialog whose forwarded texts, captions and typed answers carry
+    a valid ID, an ID with a bad check digit, a card and a contact's phone number."""
+    from dialogs import EvidenceReceived, StoredFile
+    from tests.conftest import Chat, walk_to
+
+    chat = Chat(content=CONTENT.index)
+    walk_to(chat, "jurisdiction")
+    chat.click("jur:cn")
+    chat.click("who:borrower")
+    chat.forward(
+        f"你的身份证{VALID_ID}我们已经有了。你朋友欠钱不还，她电话{HER_PHONE}，让她赶紧还"
+    )
+    chat.forward(f"还款账户已冻结，马上联系 {COLLECTORS_PHONE}")
+    shot = await store.put_bytes(_encode(_noise_image(5), "PNG"))
+    for caption, origin in (
+        (f"他们发的我的身份证号{BAD_ID}，卡号 {CARD}", None),
+        (f"身份证 {BAD_ID} 已曝光", ForwardOrigin(kind="hidden_user", name="催收员", date=START)),
+    ):
+        chat.event(EvidenceReceived(
+            at=next(chat.clock), kind=EvidenceKind.SCREENSHOT, caption=caption, forward=origin,
+            file=StoredFile(sha256=shot.sha256, size=shot.size, mime="image/png"),
+        ))  # fmt: skip
+    chat.send(f"我的卡号是 {CARD}，他们也知道我的身份证 {BAD_ID}")  # typed in step 1
+    if "ev:keep_text" in chat.options:
+        chat.click("ev:keep_text")  # "save this as evidence"
+    walk_to(chat, "details_story")
+    chat.send(f"They posted my ID {VALID_ID}, card {CARD}, ID {BAD_ID}. Friend: {HER_PHONE}")
+    walk_to(chat, "details_collectors")
+    for answer in (f"col:contact:86{HER_PHONE}", "col:confirm_all"):
+        if answer in chat.options:
+            chat.click(answer)
+    walk_to(chat, "privacy_review")
+    for value in show:
+        index = [f.value for f in chat.case.privacy.findings].index(value)
+        chat.click(f"prv:toggle:{index}")
+    walk_to(chat, "report")
+    return chat.case
+
+
+async def test_no_private_number_leaves_in_any_file_of_the_dossier(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path / "store")
+    case = await private_case(store)
+    assert len(case.evidence) == 5 and case.evidence[4].forward is None
+    dossier = await build_dossier(
+        case, lang="zh-Hans", store=store, renderer=Renderer(CONTENT), content=CONTENT,
+        now=NOW, out_dir=tmp_path / "out",
+    )  # fmt: skip
+    files = entries(dossier)
+    texts = {name: data.decode("utf-8", "replace") for name, data in files.items()}
+    texts["report.pdf (text)"] = "\n".join(
+        page.extract_text() for page in PdfReader(dossier.pdf_path).pages
+    )
+    for name, text in texts.items():
+        flat = text.replace(" ", "").replace("\n", "")
+        for secret in (VALID_ID, BAD_ID, CARD.replace(" ", ""), HER_PHONE):
+            assert secret not in flat, (name, secret)
+    exported = {n: t for n, t in texts.items() if "-text-" in n}
+    assert any(COLLECTORS_PHONE in t for t in exported.values())  # the collectors' stays
+    assert any("**************002X" in t for t in exported.values())
+    assert verify.verify(dossier.zip_paths) == []
+    assert case.details.collectors == ["+86 139 1234 5678"]
+
+
+async def test_text_evidence_is_redacted_and_the_manifest_says_where_not_what(
+    tmp_path: Path,
+) -> None:
+    store = EvidenceStore(tmp_path / "store")
+    case = await private_case(store)
+    dossier = await build_dossier(
+        case, lang="en", store=store, renderer=Renderer(CONTENT), content=CONTENT,
+        now=NOW, out_dir=tmp_path / "out",
+    )  # fmt: skip
+    files = entries(dossier)
+    manifest = dossier.manifest
+    items = by_number(manifest)
+    first, second = items[1], items[2]
+    original = case.evidence[0].text or ""
+    assert first["export"] == "redacted"
+    assert first["sha256_original"] == hashlib.sha256(original.encode()).hexdigest()
+    assert first["sha256_redacted"] == first["sha256_exported"]
+    assert first["sha256_redacted"] == hashlib.sha256(files[first["file"]]).hexdigest()
+    assert [(m["kind"], original[m["start"] : m["end"]]) for m in first["masked"]] == [
+        ("resident_id", VALID_ID), ("contact_phone", HER_PHONE),
+    ]  # fmt: skip
+    assert second["export"] == "text"  # nothing private: exported as it came
+    assert second["sha256_exported"] == second["sha256_original"]
+    assert "masked" not in second
+    manifest_text = files["manifest.json"].decode()
+    for secret in (VALID_ID, BAD_ID, CARD, HER_PHONE):
+        assert secret not in manifest_text
+    assert "redacted" in manifest["note"]["en"]
+    assert verify.verify(dossier.zip_paths) == []
+
+
+async def test_a_number_the_user_chose_to_show_is_exported_in_full(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path / "store")
+    case = await private_case(store, show=(VALID_ID, HER_PHONE))
+    dossier = await build_dossier(
+        case, lang="en", store=store, renderer=Renderer(CONTENT), content=CONTENT,
+        now=NOW, out_dir=tmp_path / "out",
+    )  # fmt: skip
+    first = by_number(dossier.manifest)[1]
+    assert first["export"] == "text"  # the unredacted original, as the user chose
+    assert entries(dossier)[first["file"]].decode() == case.evidence[0].text
+    assert first["sha256_exported"] == first["sha256_original"]
+    assert verify.verify(dossier.zip_paths) == []
+
+
+def test_verify_reports_a_redacted_text_whose_copy_is_not_described(tmp_path: Path) -> None:
+    manifest = {
+        "format": "x", "parts": 1, "documents": [],
+        "items": [{
+            "number": 1, "file": "001-text.txt", "part": 1, "export": "redacted",
+            "sha256_original": "a" * 64, "sha256_exported": "b" * 64,
+        }],
+    }  # fmt: skip
+    path = tmp_path / "dossier.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("001-text.txt", "x")
+    problems = verify.verify([path])
+    assert any("redaction not described" in p for p in problems)

@@ -595,3 +595,42 @@ def test_a_due_date_without_a_year_is_the_last_one_unless_before_the_loan():
     chat.click("loan:due_on")
     chat.send("5 de agosto")  # before the loan was taken: next year's
     assert chat.case.loan.due_on == date(2027, 8, 5)
+
+
+# How many contacts: typed digits are the count, rough counts their range --------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "recorded"),
+    [("3", "3"), ("1", "1"), ("37", "37"), ("0", "none"), ("25 personas", "25"), ("12个", "12")],
+)
+def test_typed_digits_are_the_number_of_contacts_never_a_button(typed, recorded):
+    chat = facts_chat("cn")
+    walk_to(chat, "details_contacts")
+    assert chat.send(typed) == ["details.ask_behaviours"]
+    assert chat.case.details.contacts_reached == recorded
+
+
+@pytest.mark.parametrize(
+    ("typed", "range_"),
+    [
+        ("200多个", "many"), ("几十个", "some"), ("unos 80", "many"), ("como 80", "many"),
+        ("more than 50", "many"), ("about 30", "some"), ("una veintena", "some"),
+        ("十几个", "some"), ("三十多人", "some"), ("80左右", "many"), ("a few", "few"),
+        ("hundreds", "many"), ("no sé", "unknown"), ("less than 5", "few"),
+    ],
+)  # fmt: skip
+def test_a_rough_number_of_contacts_is_taken_as_its_range_and_said_back(typed, range_):
+    chat = facts_chat("cn")
+    walk_to(chat, "details_contacts")
+    assert chat.send(typed) == ["numbers.count_noted", "details.ask_behaviours"]
+    assert chat.case.details.contacts_reached == range_
+    assert chat.replies[0].params["range"] == Ref(key=f"option.cnt.{range_}")
+
+
+@pytest.mark.parametrize("typed", ["many", "menos de 30", "lots", "3 or 4 hundred maybe"])
+def test_a_count_that_cannot_be_read_is_asked_again(typed):
+    chat = facts_chat("cn")
+    walk_to(chat, "details_contacts")
+    assert chat.send(typed) == ["details.contacts_number_please"]
+    assert chat.case.details.contacts_reached is None

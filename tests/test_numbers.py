@@ -15,7 +15,14 @@ import pytest
 
 from bot.content import Content
 from dialogs.case import Finding
-from dialogs.numbers import KINDS, find_sensitive, mask, mask_text, phone_numbers
+from dialogs.numbers import (
+    KINDS,
+    POSSIBLE_ID,
+    find_sensitive,
+    mask,
+    mask_text,
+    phone_numbers,
+)
 
 DATA = Path(__file__).parent / "data" / "sensitive_numbers.toml"
 SET = tomllib.loads(DATA.read_text(encoding="utf-8"))
@@ -56,7 +63,25 @@ def test_invalid_numbers_in_the_set_are_never_found_as_themselves():
     for case in CASES:
         for finding in case["findings"]:
             if finding["value"] in invalid:
-                assert finding["kind"] in ("bank_account", "mx_rfc"), finding
+                assert finding["kind"] in ("bank_account", "mx_rfc", POSSIBLE_ID), finding
+
+
+def test_an_id_or_card_with_a_wrong_check_digit_is_still_found_as_a_possible_id():
+    invalid = [v for v, how in SET["numbers"].items() if how.startswith("INVALID")]
+    possible = {f["value"] for c in CASES for f in c["findings"] if f["kind"] == POSSIBLE_ID}
+    kinds = {"cn.ric", "mx.curp", "es.dni", "es.nie", "card", "CLABE", "IBAN"}
+    for kind in kinds:
+        assert any(v in possible for v in invalid if kind in SET["numbers"][v]), kind
+    assert [(f.kind, f.value) for f in find_sensitive("ID 11010519960715239X", "CN")] == [
+        (POSSIBLE_ID, "11010519960715239X")
+    ]
+    assert find_sensitive("ID 11010519960715239X", "CN")[0].show is False
+
+
+def test_a_possible_id_never_displaces_a_valid_number():
+    text = "card 4111 1111 1111 1111 1234 and phone 13912345678"
+    assert [f.kind for f in find_sensitive(text, "CN")] == ["bank_account", "phone"]
+    assert [f.kind for f in find_sensitive("4111 1111 1111 1111 123", "")] == ["bank_card"]
 
 
 def test_each_value_is_reported_once_in_order_of_appearance():

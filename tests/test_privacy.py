@@ -197,3 +197,27 @@ def test_a_reference_or_contract_number_is_not_taken_for_a_phone():
     assert findings_for(case, "CN") == []
     case.loan.contract = "11010519491231002X"  # an ID number typed there is still private
     assert [f.kind for f in findings_for(case, "CN")] == ["resident_id"]
+
+
+def test_an_id_in_a_forwarded_message_or_a_caption_is_found_and_masked_everywhere():
+    from dialogs import EvidenceReceived, StoredFile
+
+    bad_id = "11010519960715239X"  # one wrong check digit: still somebody's ID
+    content = Content.load()
+    chat = Chat(content=content.index)
+    walk_to(chat, "evidence")
+    chat.forward(f"你的身份证{ID_NUMBER}我们都有，不还就发到你所有联系人群里")
+    chat.event(EvidenceReceived(
+        at=T0, kind=EvidenceKind.SCREENSHOT, caption=f"他们发出的身份证 {bad_id}",
+        file=StoredFile(sha256="a" * 64, size=10, mime="image/png"),
+    ))  # fmt: skip
+    walk_to(chat, "privacy_review")
+    assert [(f.kind, f.value) for f in chat.case.privacy.findings] == [
+        ("resident_id", ID_NUMBER), ("possible_id", bad_id),
+    ]  # fmt: skip
+    walk_to(chat, "report")
+    renderer = Renderer(content)
+    for lang in ("es", "zh-Hans", "en"):
+        for template in [*documents_for(chat), "evidence_index"]:
+            text = renderer.render(template, chat.case, lang, T0)
+            assert ID_NUMBER not in text and bad_id not in text, (lang, template)

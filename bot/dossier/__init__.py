@@ -5,7 +5,9 @@
 - ``dossier.zip`` (or ``dossier-part1.zip``, ``dossier-part2.zip``... each under
   ``max_bytes``, Telegram's 50 MB upload limit by default): every evidence file, numbered
   (``001-screenshot-2026-11-02.png``), images without their metadata (GPS...) but with their
-  pixels, message texts as UTF-8 ``.txt``; the documents of the case's destinations, in
+  pixels, message texts as UTF-8 ``.txt`` with the private numbers the user did not
+  choose to show masked (the manifest keeps the original's SHA-256, the redacted copy's and
+  the spans masked, never their values); the documents of the case's destinations, in
   their order, each in the language of the bodies that read it and in the user's, and the
   evidence index (rendered, masked); ``README.txt``; ``report.pdf``; and ``manifest.json``
   with the SHA-256 of every original (as recorded at receipt) and of every exported file.

@@ -31,7 +31,8 @@ from bot.dossier.files import Absent, Exported
 from bot.dossier.manifest import Document, Outcome
 from bot.evidence_store import EvidenceStore
 from bot.render import Renderer
-from dialogs.case import Case, EvidenceItem
+from dialogs.case import Case, EvidenceItem, Finding
+from dialogs.steps.privacy import findings_for
 from dialogs.steps.report import case_documents
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class _Run:
     outcomes: list[Outcome]
     documents: list[Document]
     thumbnails: list[tuple[int, bytes]]
+    findings: list[Finding]
+    """The case's private numbers: those the user did not choose to show are masked."""
     images: int = 0
 
     def text(self, key: str, **params: Any) -> str:
@@ -114,9 +117,12 @@ async def build_dossier(
     run: _Run | None = None
     try:
         texts = await asyncio.to_thread(_render_documents, renderer, content, case, lang, now)
-        note = content.text("dossier.manifest_note", lang)
-        reserve = manifest.reserve_for(case, [*texts, REPORT], note=note)
-        run = _Run(case, lang, content, now, PartWriter(work, max_bytes, reserve), [], [], [])
+        note = _note(content, lang)
+        region = content.jurisdictions[case.jurisdiction or "generic"].phone_region
+        found = findings_for(case, region)
+        reserve = manifest.reserve_for(case, [*texts, REPORT], note=note, findings=found)
+        writer = PartWriter(work, max_bytes, reserve)
+        run = _Run(case, lang, content, now, writer, [], [], [], found)
         # The chart and the report's font do not depend on the files: start them now.
         chart_task = background.spawn(asyncio.to_thread(_chart, run))
         base_task = background.spawn(
@@ -205,8 +211,14 @@ def _first_document(texts: dict[str, bytes]) -> str:
 def _readme(content: Content, case: Case, lang: str, now: datetime) -> bytes:
     exported = now.strftime("%Y-%m-%d %H:%M UTC")
     body = content.text("dossier.readme", lang, {"case": case.number, "exported": exported})
-    note = content.text("dossier.manifest_note", lang)
-    return f"{body}\n\n{note}\n".encode()
+    return f"{body}\n\n{_note(content, lang)}\n".encode()
+
+
+def _note(content: Content, lang: str) -> str:
+    """What the manifest's fingerprints mean, and how redacted texts are described."""
+    return " ".join(
+        content.text(key, lang) for key in ("dossier.manifest_note", "dossier.redacted_note")
+    )
 
 
 def _add_documents(run: _Run, texts: dict[str, bytes]) -> None:
@@ -243,7 +255,7 @@ async def _add_item(
     run: _Run, store: EvidenceStore, item: EvidenceItem, width: int
 ) -> bytes | None:
     """Export one item into the ZIP; return its cleaned image if it is one (for a thumbnail)."""
-    result = await asyncio.to_thread(files.export_item, store, item, width)
+    result = await asyncio.to_thread(files.export_item, store, item, width, run.findings)
     if not isinstance(result, Exported):
         run.outcomes.append(Outcome(item, result))
         return None
@@ -330,6 +342,7 @@ def _finish(run: _Run, report: bytes, note: str, out_dir: Path) -> Dossier:
         outcomes=run.outcomes,
         documents=run.documents,
         parts=len(writer.parts),
+        findings=run.findings,
     )
     per_part: dict[int, list[tuple[str, bytes]]] = {}
     for number in range(1, len(writer.parts) + 1):

@@ -3,6 +3,10 @@
 Everything here is blocking (reads the store, hashes, cleans images) and runs in a worker
 thread. File names are ASCII on purpose (``001-screenshot-2026-11-02.png``): every unzip tool
 shows them the same way, whatever the language of the case.
+
+Message texts are exported redacted: every private number the privacy step found and the
+user did not choose to show is masked in the copy (method ``"redacted"``), and the spans
+masked are kept for the manifest. A text with nothing to hide is exported as it came.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +22,9 @@ from typing import Final
 
 from bot.dossier import images
 from bot.evidence_store import CHUNK_BYTES, EvidenceStore
-from dialogs.case import EvidenceItem
+from dialogs.case import EvidenceItem, Finding
 from dialogs.events import EvidenceKind
+from dialogs.numbers import Masked, redact
 
 TEXT_KINDS: Final = frozenset({EvidenceKind.TEXT, EvidenceKind.CONTACT})
 MAX_IMAGE_BYTES: Final = 64 * 1024 * 1024
@@ -51,7 +57,7 @@ class Exported:
     sha256: str
     size: int
     method: str
-    """"copy", "metadata_removed", "converted_to_png" or "text"."""
+    """"copy", "metadata_removed", "converted_to_png", "text" or "redacted"."""
     compress: bool
     """Whether deflating is worth it (not for images, audio, video)."""
     original_verified: bool
@@ -60,6 +66,8 @@ class Exported:
     path: Path | None = None
     image: bytes | None = None
     """The cleaned image, for the report's thumbnail (None if the item is no image)."""
+    masked: tuple[Masked, ...] = ()
+    """For a redacted text: the spans masked, (start, end, kind) in the original's characters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +110,13 @@ def extension_for(item: EvidenceItem, sniffed: str | None = None) -> str:
     return ".bin"
 
 
-def export_item(store: EvidenceStore, item: EvidenceItem, width: int) -> Exported | Absent:
-    """Produce the exported file of one item (blocking: run it in a thread)."""
+def export_item(
+    store: EvidenceStore, item: EvidenceItem, width: int, findings: Sequence[Finding] = ()
+) -> Exported | Absent:
+    """Produce the exported file of one item (blocking: run it in a thread); a text has the
+    ``findings`` the user did not choose to show masked."""
     if item.kind in TEXT_KINDS and item.text is not None:
-        return _export_text(item, width)
+        return _export_text(item, width, findings)
     if item.too_large:
         return Absent("not_downloaded")
     if item.sha256 is None:
@@ -123,17 +134,19 @@ def export_item(store: EvidenceStore, item: EvidenceItem, width: int) -> Exporte
     return _export_copy(item, path, width, compress=not _compressed(item, sniffed))
 
 
-def _export_text(item: EvidenceItem, width: int) -> Exported:
-    data = (item.text or "").encode("utf-8")
-    digest = hashlib.sha256(data).hexdigest()
+def _export_text(item: EvidenceItem, width: int, findings: Sequence[Finding]) -> Exported:
+    original = hashlib.sha256((item.text or "").encode("utf-8")).hexdigest()
+    redacted, masked = redact(item.text or "", findings)
+    data = redacted.encode("utf-8")
     return Exported(
         name=export_name(item, ".txt", width),
-        sha256=digest,
+        sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        method="text",
+        method="redacted" if masked else "text",
         compress=True,
-        original_verified=item.sha256 in (None, digest),
+        original_verified=item.sha256 in (None, original),
         data=data,
+        masked=tuple(masked),
     )
 
 

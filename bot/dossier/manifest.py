@@ -1,8 +1,11 @@
 """``manifest.json``: what every file of the dossier is, and the fingerprints to check it.
 
-The manifest is for machines and for whoever checks the evidence, so it records the evidence
-as received (captions and forward origins unmasked: they are part of the evidence) and
-timestamps in ISO 8601 UTC. ``bot.verify`` reads it back; the format is versioned.
+The manifest is for machines and for whoever checks the evidence: it records each item's
+fingerprint as received, and timestamps in ISO 8601 UTC. It holds no private number the user
+chose to hide: captions and forward origins are masked like the documents, and a redacted
+message text is described by the fingerprint of its copy (``sha256_redacted``) and the spans
+masked (``masked``: character offsets in the original and the kind of number, never the
+value). ``bot.verify`` reads it back; the format is versioned.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from bot.dossier.files import Absent, Exported, utc
-from dialogs.case import Case, EvidenceItem
+from dialogs.case import Case, EvidenceItem, Finding
+from dialogs.numbers import mask_text, redact
 
 FORMAT: Final = "harassment-report-bot dossier manifest 1"
 MANIFEST: Final = "manifest.json"
@@ -31,7 +35,11 @@ NOTE_EN: Final = (
     "and the untouched original, with the recorded fingerprint, stays in the bot's evidence "
     "store. original_verified tells whether the stored original still had the recorded "
     "fingerprint when this dossier was made. Items without a file were not downloaded (too "
-    "large) or could not be included; they are listed all the same."
+    "large) or could not be included; they are listed all the same. Message texts that hold "
+    "private numbers the victim chose to hide are exported redacted (export: redacted): "
+    "sha256_original is still the fingerprint of the text as received, sha256_redacted that "
+    "of the redacted copy in this archive, and masked lists the spans hidden (start and end "
+    "as character offsets in the original text, and the kind of number), never the numbers."
 )
 
 
@@ -80,8 +88,9 @@ def build_manifest(
     outcomes: Sequence[Outcome],
     documents: Sequence[Document],
     parts: int,
+    findings: Sequence[Finding] = (),
 ) -> dict[str, Any]:
-    """Return the full manifest of the dossier."""
+    """Return the full manifest of the dossier; ``findings`` are masked in what it quotes."""
     return {
         "format": FORMAT,
         "tool": {"name": PACKAGE, "version": tool_version()},
@@ -96,7 +105,7 @@ def build_manifest(
         "hash_algorithm": "SHA-256",
         "note": {"en": NOTE_EN, lang: note} if lang != "en" else {"en": NOTE_EN},
         "parts": parts,
-        "items": [item_entry(outcome) for outcome in outcomes],
+        "items": [item_entry(outcome, findings) for outcome in outcomes],
         "documents": [document_entry(document) for document in documents],
     }
 
@@ -114,12 +123,16 @@ def encode(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def item_entry(outcome: Outcome) -> dict[str, Any]:
+def item_entry(outcome: Outcome, findings: Sequence[Finding] = ()) -> dict[str, Any]:
     item, result = outcome.item, outcome.result
     exported = result if isinstance(result, Exported) else None
     export = result.method if isinstance(result, Exported) else result.reason
+
+    def safe(text: str | None) -> str | None:
+        return mask_text(text, findings) if text else text
+
     origin = item.forward
-    return {
+    entry: dict[str, Any] = {
         "number": item.number,
         "kind": item.kind.value,
         "mime": item.mime,
@@ -137,14 +150,18 @@ def item_entry(outcome: Outcome) -> dict[str, Any]:
         if origin is None
         else {
             "kind": origin.kind,
-            "name": origin.name,
-            "username": origin.username,
+            "name": safe(origin.name),
+            "username": safe(origin.username),
             "sender_id": origin.sender_id,
             "date": _time(origin.date) if origin.date else None,
         },
-        "caption": item.caption,
+        "caption": safe(item.caption),
         "album_id": item.album_id,
     }
+    if exported is not None and exported.method == "redacted":
+        entry["sha256_redacted"] = exported.sha256
+        entry["masked"] = [{"start": s, "end": e, "kind": k} for s, e, k in exported.masked]
+    return entry
 
 
 def document_entry(document: Document) -> dict[str, Any]:
@@ -156,11 +173,13 @@ def document_entry(document: Document) -> dict[str, Any]:
     }
 
 
-def reserve_for(case: Case, names: Iterable[str], *, note: str) -> int:
+def reserve_for(
+    case: Case, names: Iterable[str], *, note: str, findings: Sequence[Finding] = ()
+) -> int:
     """Return an upper bound of the bytes the two manifests take in a part."""
     draft = {
         "note": [NOTE_EN, note],
-        "items": [_draft_item(item) for item in case.evidence],
+        "items": [_draft_item(item, findings) for item in case.evidence],
         "documents": [{"file": name, "sha256": "0" * 64, "size": 10**12} for name in names],
     }
     # The full manifest and a part's subset, raw (they are stored deflated), plus headers and
@@ -168,9 +187,13 @@ def reserve_for(case: Case, names: Iterable[str], *, note: str) -> int:
     return 2 * (len(encode(draft)) + 4096)
 
 
-def _draft_item(item: EvidenceItem) -> dict[str, Any]:
-    entry = item_entry(Outcome(item, Absent("too_large_for_part")))
+def _draft_item(item: EvidenceItem, findings: Sequence[Finding]) -> dict[str, Any]:
+    entry = item_entry(Outcome(item, Absent("too_large_for_part")))  # captions unmasked: longer
     entry.update(file="0" * 48, part=10**6, sha256_exported="0" * 64, size_exported=10**12)
+    masked = redact(item.text or "", findings)[1]
+    if masked:
+        entry["sha256_redacted"] = "0" * 64
+        entry["masked"] = [{"start": 10**9, "end": 10**9, "kind": k} for _, _, k in masked]
     return entry
 
 

@@ -12,15 +12,17 @@ when, and the borrower's name if they want to give it; then straight to the repo
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from dialogs.case import EvidenceItem, State
 from dialogs.dates import date_key, date_params
 from dialogs.events import EvidenceKind, EvidenceReceived, Text
-from dialogs.numbers import phone_numbers
+from dialogs.numbers import THIRD, phone_cues, phone_numbers, read_count, same_number
+from dialogs.replies import Ref
 from dialogs.steps._answers import long_answer, read_answer_date, short_answer, today
 from dialogs.steps.evidence import intake
-from dialogs.steps.privacy import findings_for
+from dialogs.steps.privacy import CONTACT_PHONE, OWNERS, findings_for, own_numbers
 from dialogs.turn import Turn, option
 
 CONTACT_RANGES = ("none", "few", "some", "many", "unknown")
@@ -115,12 +117,15 @@ def on_contacts_choice(turn: Turn, value: str) -> State | None:
 
 
 def on_contacts_text(turn: Turn, event: Text) -> State | None:
-    """Accept a typed number of contacts."""
-    digits = event.text.strip()
-    if not digits.isdecimal() or len(digits) > 6:
+    """Accept a typed number of contacts ("3" is three, never a button), or a rough one
+    ("unos 80", "几十个") as its range, said back."""
+    count = read_count(event.text)
+    if count is None:
         turn.say("details.contacts_number_please")
         return None
-    turn.case.details.contacts_reached = str(int(digits))
+    turn.case.details.contacts_reached = count
+    if not count.isdecimal() and not event.text.strip().isdecimal():
+        turn.say("numbers.count_noted", range=Ref(key=f"option.cnt.{count}"))
     return State.DETAILS_BEHAVIOURS
 
 
@@ -205,50 +210,139 @@ def on_posted(turn: Turn, value: str) -> State | None:
 
 
 def ask_collectors(turn: Turn) -> None:
-    """Show the numbers found in the evidence and ask which are the collectors'."""
+    """Ask whose each number found in the evidence is, one at a time; or for others.
+
+    Numbers given as someone else's ("call her", "她电话") or equal to the user's own come
+    first and are never offered as the collectors' in bulk: "These are the collectors'"
+    confirms only the numbers listed beside it, none of which carries such a sign.
+    """
     details = turn.case.details
-    details.collector_candidates = [n for n in _candidates(turn) if n not in details.collectors][
-        :MAX_COLLECTORS
-    ]
-    if not details.collector_candidates and not details.collectors:
-        turn.say("details.ask_collectors_none", [option("col:done")])
+    pending = _pending(turn)
+    details.collector_candidates = [p.number for p in pending]
+    if not pending:
+        if not details.collectors and not details.owners:
+            turn.say("details.ask_collectors_none", [option("col:done")])
+            return
+        turn.say(
+            "details.ask_collectors", [option("col:done")],
+            found="-", confirmed="\n".join(details.collectors) or "-",
+        )  # fmt: skip
         return
-    options = [option("col:confirm_all")] if details.collector_candidates else []
+    first = pending[0]
+    unmarked = [p.number for p in pending if p.proposed is None]
+    owners = ("mine", "contact", "collector", "unsure") if first.proposed else OWNERS
+    options = [
+        option(f"col:{owner}:{_digits(first.number)}", f"option.col.{owner}") for owner in owners
+    ]
+    bulk = first.proposed is None and len(unmarked) > 1
+    if bulk:
+        options.append(option("col:confirm_all"))
+    elif first.proposed is None:  # the one number listed: "these are the collectors'" is it
+        options[0] = option("col:confirm_all")
     turn.say(
-        "details.ask_collectors",
+        "numbers.ask_whose_all" if bulk else "numbers.ask_whose",
         [*options, option("col:done")],
-        found="\n".join(details.collector_candidates) or "-",
+        number=first.number,
+        item=first.item,
+        hint=Ref(key=f"numbers.hint.{first.proposed or 'none'}"),
+        found="\n".join(unmarked) or "-",
         confirmed="\n".join(details.collectors) or "-",
+        left=len(pending) - 1,
     )
 
 
 def on_collectors_text(turn: Turn, event: Text) -> State | None:
-    """Add typed identifiers (one per line) to the collectors."""
+    """Add typed identifiers (one per line) to the collectors; a stray digit is none."""
     details = turn.case.details
-    added = 0
+    own = own_numbers(turn.case)
+    added = short = 0
     for line in event.text.splitlines():
         value = short_answer(line)
-        if value and value not in details.collectors and len(details.collectors) < MAX_COLLECTORS:
+        if value is None:
+            continue
+        if _too_short(value):
+            short += 1
+        elif any(same_number(value, o) for o in own):
+            turn.say("numbers.collector_is_own", number=value)
+        elif value not in details.collectors and len(details.collectors) < MAX_COLLECTORS:
             details.collectors.append(value)
             added += 1
-    if not added:
+    if added:
+        _said_whose(turn)
+    elif short:
+        turn.say("numbers.collector_not_a_number")
+    elif not turn.replies:
         turn.say("common.unclear_short")
-        return None
-    turn.say("details.collectors_added", [option("col:done")], count=len(details.collectors))
     return None
 
 
 def on_collectors_choice(turn: Turn, value: str) -> State | None:
-    """Confirm the found numbers, or finish the step."""
+    """Record whose a number is, confirm the unmarked ones at once, or finish the step."""
     details = turn.case.details
+    if value == "done":
+        return State.PRIVACY_REVIEW
+    pending = _pending(turn)
     if value == "confirm_all":
-        for number in details.collector_candidates:
-            if number not in details.collectors:
-                details.collectors.append(number)
-        details.collector_candidates = []
-        turn.say("details.collectors_added", [option("col:done")], count=len(details.collectors))
-        return None
-    return State.PRIVACY_REVIEW
+        answers = [(p.number, "collector") for p in pending if p.proposed is None]
+    else:
+        owner, _, digits = value.partition(":")
+        answers = [(p.number, owner) for p in pending[:1] if _digits(p.number) == digits]
+    for number, owner in answers:
+        details.owners[number] = owner
+        if owner == "collector" and len(details.collectors) < MAX_COLLECTORS:
+            details.collectors.append(number)
+    _said_whose(turn)
+    return None
+
+
+def _said_whose(turn: Turn) -> None:
+    """Ask about the next number found, or say how many collectors' details there are."""
+    if _pending(turn):
+        ask_collectors(turn)
+        return
+    details = turn.case.details
+    details.collector_candidates = []
+    turn.say("details.collectors_added", [option("col:done")], count=len(details.collectors))
+
+
+@dataclass(frozen=True)
+class _Found:
+    number: str
+    """In international format."""
+    item: int
+    """The evidence number it was first found in."""
+    proposed: str | None
+    """"mine" (the user's own contact or account) or "contact" (given as someone else's);
+    None when nothing suggests it is not the collectors'."""
+
+
+def _pending(turn: Turn) -> list[_Found]:
+    """The numbers found in the evidence whose owner the user has not said yet: those that
+    seem to be the user's or a contact's first, then the others in order of appearance."""
+    case = turn.case
+    details = case.details
+    region = _region(turn)
+    own = own_numbers(case)
+    found: dict[str, _Found] = {}
+    for item in case.evidence:
+        for text in (item.text, item.caption):
+            for number, cue in phone_cues(text or "", region):
+                answered = number in details.owners
+                if answered or any(same_number(number, c) for c in details.collectors):
+                    continue
+                mine = any(same_number(number, o) for o in own)
+                proposed = "mine" if mine else "contact" if cue == THIRD else None
+                earlier = found.get(number)
+                if earlier is None or (proposed and not earlier.proposed):
+                    first = earlier.item if earlier else item.number
+                    found[number] = _Found(number, first, proposed)
+    ordered = sorted(found.values(), key=lambda f: f.proposed is None)
+    return ordered[:MAX_COLLECTORS]
+
+
+def _too_short(value: str) -> bool:
+    """A bare number of fewer than 5 digits ("2") is neither a phone, an account nor a name."""
+    return bool(re.fullmatch(r"[\s+()#*0-9-]+", value)) and len(_digits(value)) < 5
 
 
 def _toggle(chosen: list[str], value: str) -> None:
@@ -319,10 +413,14 @@ def on_received_choice(turn: Turn, value: str) -> State | None:
 
 
 def sender_candidates(turn: Turn) -> list[str]:
-    """Return the phone numbers in the evidence, leaving out the user's own (the numbers the
-    privacy step finds in what the user wrote)."""
-    own = [_digits(f.value) for f in findings_for(turn.case, _region(turn)) if f.kind == "phone"]
-    found = [n for n in _candidates(turn) if not any(_same(_digits(n), o) for o in own)]
+    """Return the phone numbers in the evidence, leaving out the contact's own and those
+    given as someone else's (the privacy step masks both; the others are the collectors')."""
+    private = [
+        _digits(f.value)
+        for f in findings_for(turn.case, _region(turn))
+        if f.kind in ("phone", CONTACT_PHONE)
+    ]
+    found = [n for n in _candidates(turn) if not any(_same(_digits(n), o) for o in private)]
     return found[:MAX_SENDER_BUTTONS]
 
 

@@ -7,6 +7,7 @@ reaches the logs, and that the bot goes on answering.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import subprocess
 import sys
@@ -156,3 +157,30 @@ async def test_an_unreadable_stored_conversation_is_set_aside_and_the_user_goes_
         await core.handle("console", "broken", Choice(at=NOW, choice="del:yes"))
         left = await db.execute_fetchall("SELECT user_id FROM cases")
         assert [row[0] for row in left] == ["fine"]  # the set-aside copy went with /delete
+
+
+async def test_an_update_that_cannot_be_parsed_is_skipped_and_others_answered(peer, tmp_path):
+    async with bot_on(peer, tmp_path / "data") as bot:
+        await onboard(peer, 505)
+        user = peer.user(505).user
+        broken = {"message": {"message_id": 7, "text": "SECRET broken update", "from": user}}
+        peer.push(broken)  # no date, no chat: python-telegram-bot cannot parse it
+        peer.user(506, language_code="en").send_command("/start")
+        await peer.wait_for(lambda: any("You are not alone" in t for t in texts(peer, 506)))
+        await asyncio.sleep(1)
+        calls = len(peer.requests("getUpdates"))
+        await asyncio.sleep(1)
+        assert len(peer.requests("getUpdates")) - calls < 20  # no tight loop of refetching
+        assert peer.unconfirmed == []  # it was confirmed, never fetched again
+        assert await bot.core.storage.load("telegram", "506") is not None
+
+
+async def test_a_text_that_cannot_be_stored_does_not_stop_the_loop(peer, tmp_path, caplog):
+    async with bot_on(peer, tmp_path / "data"):
+        await onboard(peer, 507)
+        user = peer.user(507)
+        user.send_text("hello \ud800 world SECRET")  # a lone surrogate: not valid UTF-8
+        user.send_command("/status")
+        await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 507)))
+        assert peer.unconfirmed == []
+    assert "SECRET" not in caplog.text

@@ -50,6 +50,7 @@ from bot.settings import Settings
 from bot.telegram.albums import AlbumAcks
 from bot.telegram.inbox import JournalingQueue, update_key
 from bot.telegram.ordering import PerChatOrderedProcessor
+from bot.telegram.unreadable import SkipUnreadable
 from bot.telegram.updates import Incoming, encode_callback, to_event
 
 CHANNEL = "telegram"
@@ -360,7 +361,9 @@ def build_application(
         .concurrent_updates(PerChatOrderedProcessor(in_flight=IN_FLIGHT))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
         .request(request or HTTPXRequest(connection_pool_size=IN_FLIGHT, read_timeout=30))
-        .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=60))
+        .get_updates_request(
+            SkipUnreadable(get_updates_request or HTTPXRequest(read_timeout=60))
+        )
         .update_queue(JournalingQueue(adapter.core.storage, CHANNEL))
     )
     application = builder.build()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -20,11 +21,12 @@ from pydantic import SecretStr
 
 from bot.app import DataDirInUse, only_writer, open_core
 from bot.settings import Settings
+from bot.telegram.app import TelegramAdapter, build_application, running
 from dialogs import Choice, Command, Start, Text
 from tests.conftest import REPO
 from tests.peer.botapi_peer import BotApiPeer
 from tests.test_console import _env, run_bot
-from tests.test_telegram_peer import TOKEN, bot_on, onboard, texts
+from tests.test_telegram_peer import TOKEN, acked_numbers, bot_on, onboard, settings_for, texts
 
 NOW = datetime(2026, 11, 29, 10, tzinfo=UTC)
 
@@ -184,3 +186,28 @@ async def test_a_text_that_cannot_be_stored_does_not_stop_the_loop(peer, tmp_pat
         await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 507)))
         assert peer.unconfirmed == []
     assert "SECRET" not in caplog.text
+
+
+async def test_a_file_that_cannot_be_fetched_is_not_called_safe_and_is_fetched_later(
+    peer, tmp_path
+):
+    settings = settings_for(peer, tmp_path / "data")
+    async with open_core(settings) as core:
+        adapter = TelegramAdapter(core, download_retry_seconds=0.5)
+        application = build_application(settings, adapter)
+        async with running(application, adapter, settings, poll_timeout=1):
+            await onboard(peer, 508)
+            photos = [b"\x89PNG\r\n\x1a\n" + bytes([n]) * 500 for n in range(5)]
+            peer.fail_next("getFile", 6, error_code=502)  # two files fail all three tries
+            for data in photos:
+                peer.user(508).send_photo(data)
+            await peer.wait_for(
+                lambda: sum("could not fetch this file" in t for t in texts(peer, 508)) == 2,
+                timeout=30,
+            )
+            await peer.wait_for(lambda: len(acked_numbers(peer, 508)) == 5, timeout=30)
+            conv = await core.storage.load("telegram", "508")
+            assert conv is not None
+            stored = sorted(item.sha256 or "" for item in conv.cases[0].evidence)
+            assert stored == sorted(hashlib.sha256(data).hexdigest() for data in photos)
+            assert peer.unconfirmed == []

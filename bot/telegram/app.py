@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import json
 import logging
 import re
 import signal
 import traceback
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,7 +39,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -60,6 +61,9 @@ KEEP_UPDATE_KEYS_DAYS = 7
 PROGRESS_STEP = 20
 """Percent between two edits of the dossier's progress message (edits are rate-limited)."""
 REMINDER_POLL_SECONDS = 60
+DOWNLOAD_PAUSES = (1.0, 3.0)
+"""Pauses between the tries of a download while the user waits."""
+DOWNLOAD_RETRY_SECONDS = 60.0
 COMMANDS_RETRY_MAX_SECONDS = 300.0
 SLOW_DOWNLOAD_BYTES = 2 * 1024 * 1024
 """Files larger than this take long enough to download that the chat shows "typing"."""
@@ -74,12 +78,16 @@ log = logging.getLogger(__name__)
 class TelegramAdapter:
     core: Core
     salt: str = ""
+    download_retry_seconds: float = DOWNLOAD_RETRY_SECONDS
+    """How long a file that could not be fetched waits before the next try."""
     albums: AlbumAcks = field(init=False)
 
     def __post_init__(self) -> None:
         self.albums = AlbumAcks(self._send_album_ack)
         self._bot: object | None = None
         self._tasks: set[asyncio.Task[object]] = set()
+        self.waiting_downloads: set[int] = set()
+        """Updates whose file could not be fetched: kept in the inbox, tried again later."""
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Apply one update and send what the dialog answers."""
@@ -114,10 +122,18 @@ class TelegramAdapter:
             def download() -> AsyncIterator[bytes]:
                 return self._download(context, incoming.file_id)
 
-            outs = await self.core.handle_file(
-                CHANNEL, str(user.id), download, incoming.file, incoming.event,
-                update_key=key, escape=html.escape,
-            )  # fmt: skip
+            try:
+                outs = await self._handle_file(user.id, download, incoming, key)
+            except NetworkError as error:
+                # Evidence in transit: not stored, so not said to be safe. It stays in the
+                # inbox and is fetched again later (and after a restart).
+                log.warning("file of update %s not fetched (%s): will retry",
+                            update.update_id, type(error).__name__)  # fmt: skip
+                self.waiting_downloads.add(update.update_id)
+                lang = self.core.content.index.pick_language(user.language_code)
+                text = self.core.content.text("evidence.download_pending", lang)
+                await context.bot.send_message(chat.id, text)
+                return True
         else:
             outs = await self.core.handle(
                 CHANNEL, str(user.id), translated, update_key=key, escape=html.escape
@@ -127,6 +143,39 @@ class TelegramAdapter:
         )
         await self.send(context.bot, chat.id, outs, pressed)
         return True
+
+    async def _handle_file(
+        self,
+        user_id: int,
+        download: Callable[[], AsyncIterator[bytes]],
+        incoming: Incoming,
+        key: str,
+    ) -> list[Out]:
+        """Store the file and apply its event, trying the download again a few times."""
+        for pause in (*DOWNLOAD_PAUSES, None):
+            try:
+                return await self.core.handle_file(
+                    CHANNEL, str(user_id), download, incoming.file, incoming.event,
+                    update_key=key, escape=html.escape,
+                )  # fmt: skip
+            except NetworkError:
+                if pause is None:
+                    raise
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    async def retry_downloads(self, application: Application) -> int:
+        """Queue again the updates whose file could not be fetched; return how many."""
+        waiting, self.waiting_downloads = self.waiting_downloads, set()
+        if not waiting:
+            return 0
+        again = 0
+        for _, payload in await self.core.storage.pending(CHANNEL):
+            update = Update.de_json(json.loads(payload), application.bot)
+            if update is not None and update.update_id in waiting:
+                await asyncio.Queue.put(application.update_queue, update)  # journaled already
+                again += 1
+        return again
 
     async def _download(
         self, context: ContextTypes.DEFAULT_TYPE, file_id: str
@@ -421,10 +470,12 @@ async def running(
                 allowed_updates=Update.ALL_TYPES,
             )
         housekeeping = asyncio.create_task(_housekeeping(application, adapter))
+        downloads = asyncio.create_task(_retry_downloads(application, adapter))
         try:
             yield
         finally:
             housekeeping.cancel()
+            downloads.cancel()
             menu.cancel()
             await updater.stop()
             await adapter.albums.drain()
@@ -444,6 +495,18 @@ async def _commands_menu(application: Application, adapter: TelegramAdapter) -> 
                       type(error).__name__, pause)  # fmt: skip
             await asyncio.sleep(pause)
             pause = min(pause * 2, COMMANDS_RETRY_MAX_SECONDS)
+
+
+async def _retry_downloads(application: Application, adapter: TelegramAdapter) -> None:
+    """Try again, now and then, the files that could not be fetched."""
+    while True:
+        await asyncio.sleep(adapter.download_retry_seconds)
+        try:
+            again = await adapter.retry_downloads(application)
+            if again:
+                log.info("files to fetch again: %d", again)
+        except Exception as error:
+            log.error("retrying downloads failed: %s", type(error).__name__)
 
 
 async def _housekeeping(application: Application, adapter: TelegramAdapter) -> None:

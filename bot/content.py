@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.jurisdictions import Jurisdiction, load_jurisdictions
 from dialogs.content import ContentIndex, normalize
+from dialogs.crisis import CrisisPhrases
 from dialogs.replies import Param, Ref
 from dialogs.router import BodyRef
 
@@ -83,7 +84,7 @@ class Content:
         """Return what the dialog needs to know: languages and jurisdictions."""
         order = sorted(self.texts, key=lambda lang: (int(self.texts[lang]["meta.order"]), lang))
         return ContentIndex(
-            crisis_phrases=self._crisis_phrases(),
+            crisis=self._crisis_phrases(),
             names=self._names(),
             done_words=self._done_words(),
             languages=tuple(order),
@@ -142,11 +143,16 @@ class Content:
         with path.open("rb") as fh:
             return tomllib.load(fh)
 
-    def _crisis_phrases(self) -> tuple[str, ...]:
-        path = self.directory / "safety" / "crisis.toml"
-        with path.open("rb") as fh:
+    def _crisis_phrases(self) -> CrisisPhrases:
+        """Read ``safety/crisis.toml``: each set's phrases in every language, and spellings."""
+        with (self.directory / "safety" / "crisis.toml").open("rb") as fh:
             table = tomllib.load(fh)
-        return tuple(p.casefold() for phrases in table.values() for p in phrases)
+        sets = {
+            name: tuple(phrase for lang in sorted(by_lang) for phrase in by_lang[lang])
+            for name, by_lang in table.items()
+            if name != "spelling"
+        }
+        return CrisisPhrases(**sets, spelling=table.get("spelling", {}))
 
     def text(
         self,

@@ -8,6 +8,10 @@ fact is written only when that fact is known (the truth rule, see the templates'
 
 Dates are the dates things happened (forwarded messages' original dates, dates the user gave)
 in the jurisdiction's local time; upload time appears only as "received".
+
+What the user wrote about harming themselves is never copied into a document meant for
+others: such sentences of the story and of their own captions are left out (the rest is
+kept); they stay in the case, the user's own record (``dialogs.crisis``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from bot.content import Content
 from bot.jurisdictions import Jurisdiction, LegalBasis
 from dialogs.bases import DOCUMENT_DOMAINS, bases_for
 from dialogs.case import Case, EvidenceItem
+from dialogs.crisis import without_self_harm
 from dialogs.events import EvidenceKind
 
 DOCUMENTS = tuple(DOCUMENT_DOMAINS)
@@ -202,7 +207,7 @@ def known_facts(
         "details.reach": label("doc.list_join").join(reach) if reach else None,
         "details.posted": True if details.posted else None,
         "details.behaviours": behaviours or None,
-        "details.story": safe(details.story),
+        "details.story": safe(without_self_harm(details.story, content.index.crisis)),
         "details.story_voice": details.story_voice,
         "details.collectors": [safe(c) for c in details.collectors] or None,
         "details.danger": True if details.danger else None,
@@ -367,6 +372,7 @@ def _evidence_row(
 ) -> dict[str, Any]:
     origin = item.forward
     sent = _sent_at(item)
+    caption = item.caption if origin else without_self_harm(item.caption, content.index.crisis)
     return {
         "number": item.number,
         "kind": content.text(f"doc.kind.{item.kind.value}", lang),
@@ -374,7 +380,7 @@ def _evidence_row(
         "sent": clock.moment(sent) if sent else None,
         "from": safe(origin.name or origin.username) if origin else None,
         "sha256": item.sha256,
-        "caption": safe(item.caption),
+        "caption": safe(caption),
     }
 
 

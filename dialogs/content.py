@@ -11,6 +11,7 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialogs.crisis import CrisisPhrases
 from dialogs.router import BodyRef
 
 DEFAULT_LANG = "es"
@@ -34,8 +35,8 @@ class ContentIndex(BaseModel):
     """Jurisdiction id -> IANA time zone: dates the user types are read in it."""
     documents_langs: dict[str, str] = Field(default_factory=dict)
     """Jurisdiction id -> the language its bodies read, where it is not the user's choice."""
-    crisis_phrases: tuple[str, ...] = ()
-    """Lower-case phrases that signal the user is in crisis or in danger now."""
+    crisis: CrisisPhrases = Field(default_factory=CrisisPhrases)
+    """The phrases that tell self-harm and threats from others (see :mod:`dialogs.crisis`)."""
     names: dict[str, dict[str, str]] = Field(default_factory=dict)
     """What people type for a choice, by question: ``names["lang"]["中文"] == "zh-Hans"``,
     ``names["jur"]["mexico"] == "mx"`` (keys normalised with :func:`normalize`)."""
@@ -43,11 +44,6 @@ class ContentIndex(BaseModel):
     """Normalised answers that mean "I have sent everything" in the evidence step."""
     reminder_days: int = 15
     """Default days before the follow-up reminder."""
-
-    def in_crisis(self, text: str) -> bool:
-        """Return True if the text contains a crisis phrase."""
-        folded = text.casefold()
-        return any(phrase in folded for phrase in self.crisis_phrases)
 
     def named(self, question: str, text: str) -> str | None:
         """Return the option a typed name stands for at ``question`` ("lang", "jur")."""

@@ -3,14 +3,20 @@
 Rules, applied in this order to every event:
 1. /start opens a first case or welcomes the user back; any other command first drops a
    pending confirmation, then runs from whatever state (``commands.COMMANDS``).
-2. A pending confirmation (deletion) takes the next button or text.
+2. A pending confirmation (deletion) takes the next button or text; typed text that signals
+   a crisis (rule 6) drops it instead.
 3. Evidence is saved into the active case in any state (a case is opened if there is none),
    then the current screen may use it (a voice note as the story).
 4. A button must belong to the active case and to what the current question offers, or be
    one of the buttons valid everywhere (language, cases, help); else it is stale.
 5. Forwarded text is evidence; typed text is the answer to the current question.
-6. Typed text that signals a crisis (self-harm, danger now) first gets the emergency and
-   support contacts of the user's jurisdiction; what was typed is still kept as the answer.
+6. Typed text and own captions that signal a crisis (``dialogs.crisis``) first get the
+   emergency number and the support lines of the user's jurisdiction, then the flow resumes
+   where it was. Self-harm: the user is told once that their words stay out of every letter
+   (documents leave such sentences out) and only in their own record. A threat from others:
+   the case is marked as danger now, which puts the police first. What was typed is kept
+   only in the story (and a threat also as a typed text in the evidence step); elsewhere it
+   is not taken as the answer and the question is asked again.
 7. Anything else (stickers, locations...) gets a kind reply.
 8. A Tick (time passing) asks about the follow-up reminders that are due, and is otherwise
    silent.
@@ -26,8 +32,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from dialogs import commands, followup
-from dialogs.case import Conversation
+from dialogs.case import Conversation, State
 from dialogs.content import ContentIndex
+from dialogs.crisis import Signals, holds_self_harm, signals
 from dialogs.events import (
     Choice,
     Command,
@@ -43,6 +50,11 @@ from dialogs.replies import Reply
 from dialogs.screens import SCREENS, go, offered, reask
 from dialogs.steps.evidence import intake
 from dialogs.turn import Turn
+
+KEEPS_SELF_HARM = (State.DETAILS_STORY,)
+"""Where a self-harm sentence is kept: the user's own account (documents leave it out)."""
+KEEPS_THREAT = (State.EVIDENCE, State.DETAILS_STORY)
+"""Where a threat is kept: a fact of the case, as the story or as a typed text."""
 
 
 class Result(BaseModel):
@@ -74,6 +86,9 @@ def step(conv: Conversation, event: Event, content: ContentIndex) -> Result:
 
 
 def _dispatch(turn: Turn, event: Event) -> None:
+    crisis = _typed_crisis(turn, event)
+    if crisis:
+        turn.conv.pending = None  # safety before any pending question
     if isinstance(event, Start):
         turn.conv.pending = None
         commands.start(turn, event.payload)
@@ -95,8 +110,11 @@ def _dispatch(turn: Turn, event: Event) -> None:
     elif turn.conv.case() is None:
         if not (isinstance(event, Choice) and commands.on_global_choice(turn, event.choice)):
             commands.open_case(turn)
-        if isinstance(event, Text) and turn.content.in_crisis(event.text):
-            _crisis(turn)
+        if crisis:
+            first_question = turn.replies[:]
+            turn.replies.clear()
+            _care(turn, crisis, kept=False)
+            turn.replies.extend(first_question)
     elif isinstance(event, Choice):
         _on_choice(turn, event)
     elif event.forward is not None:
@@ -104,7 +122,7 @@ def _dispatch(turn: Turn, event: Event) -> None:
             at=event.at, kind=EvidenceKind.TEXT, text=event.text, forward=event.forward
         ))  # fmt: skip
     else:
-        _on_text(turn, event)
+        _on_text(turn, event, crisis)
     if not turn.replies:
         turn.say("common.unclear")
 
@@ -129,6 +147,11 @@ def _on_evidence(turn: Turn, event: EvidenceReceived) -> None:
     fresh = turn.conv.case() is None
     if fresh:
         turn.new_case(commands.open_state(turn))
+    if event.forward is None:  # the user's own caption, not the collectors' words
+        own = "\n".join(t for t in (event.caption, event.text) if t)
+        crisis = signals(own, turn.content.crisis)
+        if crisis:
+            _care(turn, crisis, kept=True)
     item = intake(turn, event)
     if fresh:
         reask(turn)
@@ -150,10 +173,16 @@ def _on_choice(turn: Turn, event: Choice) -> None:
     _follow(turn, screen.choice(turn, event.choice.partition(":")[2]))
 
 
-def _on_text(turn: Turn, event: Text) -> None:
-    if turn.content.in_crisis(event.text):
-        _crisis(turn)
+def _on_text(turn: Turn, event: Text, crisis: Signals) -> None:
     screen = SCREENS[turn.case.state]
+    keeps = screen.text is not None and turn.case.state in (
+        KEEPS_SELF_HARM if crisis.self_harm else KEEPS_THREAT
+    )
+    if crisis:
+        _care(turn, crisis, kept=keeps)
+        if not keeps:
+            reask(turn)
+            return
     if screen.text is None:
         turn.say("common.use_buttons")
         reask(turn)
@@ -161,11 +190,29 @@ def _on_text(turn: Turn, event: Text) -> None:
     _follow(turn, screen.text(turn, event))
 
 
-def _crisis(turn: Turn) -> None:
-    """Put the emergency and support contacts first; the answer is still kept."""
-    turn.case.details.danger = True
-    turn.render("crisis.first", "crisis", as_file=False)
-    turn.say("crisis.then")
+def _typed_crisis(turn: Turn, event: Event) -> Signals:
+    """Return the crisis signals of text the user typed (forwarded text is not theirs)."""
+    if isinstance(event, Text) and event.forward is None:
+        return signals(event.text, turn.content.crisis)
+    return Signals()
+
+
+def _care(turn: Turn, crisis: Signals, *, kept: bool) -> None:
+    """Put safety first: the emergency number and the support lines, then resume (rule 6)."""
+    case = turn.case
+    before = len(turn.replies)
+    if crisis.self_harm:
+        told = holds_self_harm(case, turn.content.crisis)  # before this text is kept
+        turn.render("crisis.first", "crisis", as_file=False)
+        if kept and not told:
+            turn.say("crisis.kept_private")
+    if crisis.threat and not case.details.danger:
+        case.details.danger = True  # danger now: the router puts the police first
+        if not crisis.self_harm:
+            turn.render("crisis.threat_first", "crisis", as_file=False)
+        turn.say("crisis.police_first")
+    if len(turn.replies) > before:
+        turn.say("crisis.then")
 
 
 def _follow(turn: Turn, state: object) -> None:

@@ -482,9 +482,9 @@ def test_crisis_words_put_safety_first_and_keep_the_answer(text):
     chat = Chat(content=Content.load().index)
     walk_to(chat, "details_story")
     keys = chat.send(text)
-    assert keys[:2] == ["crisis.first", "crisis.then"]
+    assert keys == ["crisis.first", "crisis.kept_private", "crisis.then", "details.story_added"]
     assert chat.replies[0].render is not None and chat.replies[0].render.template == "crisis"
-    assert chat.case.details.danger is True
+    assert chat.case.details.danger is False, "the user's crisis is not danger from others"
     assert chat.case.details.story == text, "what was typed is still kept"
 
 
@@ -493,4 +493,9 @@ def test_a_collectors_threat_is_not_taken_for_the_users_crisis():
 
     chat = Chat(content=Content.load().index)
     walk_to(chat, "details_story")
-    assert chat.send("They said they will kill my family")[0] == "details.story_added"
+    keys = chat.send("They said they will kill my family")
+    assert keys == [
+        "crisis.threat_first", "crisis.police_first", "crisis.then", "details.story_added"
+    ]  # fmt: skip
+    assert chat.case.details.danger is True
+    assert chat.case.details.story == "They said they will kill my family"

@@ -4,6 +4,8 @@ Usage:
     python -m bot                      Telegram with TELEGRAM_BOT_TOKEN, the console without
     python -m bot console              the console chat
     python -m bot verify DOSSIER.zip   check an exported dossier against its manifest
+    python -m bot key                  print the public key that signs dossiers (made if
+                                       missing), and its fingerprint, for you to publish
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ def main(argv: list[str]) -> int:
     if command in ("-h", "--help", "help"):
         print(__doc__)
         return 0
-    settings = Settings()
-    setup_logging(settings.log_level)
-    if command == "verify":
+    if command == "verify":  # needs no settings: anyone who received a dossier may run it
         from bot.verify import main as verify
 
         return verify(argv[1:])
+    settings = Settings()
+    setup_logging(settings.log_level)
+    if command == "key":
+        return _key(settings)
     if command not in (None, "console"):
         print(__doc__, file=sys.stderr)
         return 2
@@ -52,6 +56,19 @@ def main(argv: list[str]) -> int:
         print(content.text("console.data_dir_in_use", lang, {"path": str(settings.data_dir)}),
               file=sys.stderr)  # fmt: skip
         return 2
+
+
+def _key(settings: Settings) -> int:
+    from bot.signing import SigningKeyError, load_or_create
+
+    try:
+        signer = load_or_create(settings.data_dir)
+    except (SigningKeyError, OSError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(signer.public_pem(), end="")
+    print(f"Fingerprint (SHA-256 of the public key): {signer.fingerprint}")
+    return 0
 
 
 def _run(settings: Settings, command: str | None) -> int:

@@ -13,6 +13,7 @@ from bot.content import Content
 from bot.core import Core
 from bot.evidence_store import EvidenceStore
 from bot.settings import Settings
+from bot.signing import load_or_create
 from bot.storage import Storage
 
 
@@ -54,6 +55,7 @@ async def _open(settings: Settings, exports_dir: Path | None) -> AsyncIterator[C
     evidence.cleanup_temp()
     work_dir = settings.data_dir / "tmp"
     clear_directory(work_dir)  # a dossier cut short by a crash holds a user's files
+    load_or_create(settings.data_dir)  # the key that signs dossiers, made at first start
     async with await Storage.open(settings.database_path) as storage:
         yield Core(
             content=content,

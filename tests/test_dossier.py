@@ -414,8 +414,10 @@ def rewrite(source: Path, target: Path, change: dict[str, bytes | None]) -> None
 def test_verify_reports_ok(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
     assert verify.verify(built.dossier.zip_paths) == []
     assert verify.main([str(p) for p in built.dossier.zip_paths]) == 0
-    files = len(entries(built.dossier)) - 1
-    assert capsys.readouterr().out == f"OK: {files} files match the manifest\n"
+    files = len(entries(built.dossier)) - 2  # not manifest.json and manifest.sig
+    first, signed, _ = capsys.readouterr().out.splitlines()
+    assert first == f"OK: {files} files match the manifest"
+    assert signed.endswith(built.dossier.manifest["signer"]["fingerprint"])
 
 
 def test_verify_reports_one_flipped_byte(
@@ -454,15 +456,15 @@ def test_verify_rejects_a_copy_whose_manifest_was_edited_to_match(
     changed = tmp_path / "changed.zip"
     payload = json.dumps(manifest).encode()
     rewrite(built.dossier.zip_paths[0], changed, {entry["file"]: data, "manifest.json": payload})
-    problems = verify.verify([changed])
-    assert len(problems) == 1 and "recorded at receipt" in problems[0]
+    signature, copy = verify.verify([changed])
+    assert signature.startswith("signature: INVALID") and "recorded at receipt" in copy
 
 
 def test_verify_usage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert verify.main([]) == 2
     (tmp_path / "x.zip").write_bytes(b"not a zip")
-    assert verify.main([str(tmp_path / "x.zip")]) == 1
-    assert "not a readable ZIP" in capsys.readouterr().out
+    assert verify.main([str(tmp_path / "x.zip")]) == 2
+    assert capsys.readouterr().err.endswith("x.zip: not a ZIP file\n")
 
 
 # -- the PDF report --------------------------------------------------------------------------
@@ -544,7 +546,8 @@ async def test_a_large_dossier_is_split_into_parts(tmp_path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             assert json.loads(archive.read("manifest.json")) == manifest
             subset = json.loads(archive.read(f"manifest-part{number}.json"))
-            own = set(archive.namelist()) - {"manifest.json", f"manifest-part{number}.json"}
+            manifests = {"manifest.json", "manifest.sig", f"manifest-part{number}.json"}
+            own = set(archive.namelist()) - manifests
         assert subset["part"] == number
         assert {e["file"] for e in subset["items"] + subset["documents"]} == own
         seen |= own
@@ -790,7 +793,8 @@ async def test_a_number_the_user_chose_to_show_is_exported_in_full(tmp_path: Pat
 
 def test_verify_reports_a_redacted_text_whose_copy_is_not_described(tmp_path: Path) -> None:
     manifest = {
-        "format": "x", "parts": 1, "documents": [],
+        "format": "harassment-report-bot dossier manifest 2", "parts": 1,
+        "documents": [{"file": "README.txt", "sha256": "c" * 64, "part": 1}],
         "items": [{
             "number": 1, "file": "001-text.txt", "part": 1, "export": "redacted",
             "sha256_original": "a" * 64, "sha256_exported": "b" * 64,

@@ -9,17 +9,19 @@
   choose to show masked (the manifest keeps the original's SHA-256, the redacted copy's and
   the spans masked, never their values); the documents of the case's destinations, in
   their order, each in the language of the bodies that read it and in the user's, and the
-  evidence index (rendered, masked); ``README.txt``; ``report.pdf``; and ``manifest.json``
-  with the SHA-256 of every original (as recorded at receipt) and of every exported file.
-  Each part of a split dossier carries the full manifest and its own subset
-  (``manifest-partN.json``).
-- ``report.pdf`` (also inside the ZIP): cover, evidence index, thumbnails, timeline chart
-  (dated evidence only) in the user's language, and the first destination's document in
-  its readers' language, its font embedded.
+  evidence index (rendered, masked); ``README.txt``; ``report.pdf``; ``manifest.json``
+  with the SHA-256 of every original (as recorded at receipt) and of every exported file;
+  and ``manifest.sig``, the installation's Ed25519 signature of ``manifest.json``'s exact
+  bytes (``bot.signing``). Each part of a split dossier carries the full manifest, its
+  signature and its own subset (``manifest-partN.json``).
+- ``report.pdf`` (also inside the ZIP): cover (with the signing key's fingerprint),
+  evidence index, thumbnails (an image too large to decode safely has none, and the report
+  says so), timeline chart (dated evidence only) in the user's language, and the first
+  destination's document in its readers' language, its font embedded.
 
-``bot.verify`` checks a dossier against its manifest. Modules: ``build`` (the stages),
-``files`` (names, export of one item), ``images`` (metadata removal, thumbnails),
-``archive`` (ZIP parts), ``manifest``, ``chart``, ``pdf``.
+``bot.verify`` checks a dossier against its manifest and signature. Modules: ``build`` (the
+stages), ``files`` (names, export of one item), ``images`` (metadata removal, thumbnails,
+the limits of decoding), ``archive`` (ZIP parts), ``manifest``, ``chart``, ``pdf``.
 """
 
 from bot.dossier.archive import PartTooSmall

@@ -7,13 +7,22 @@ of the original and the format is unchanged. The EXIF orientation is the one fac
 minimal EXIF block of its own) so that a photo still shows the right way up. Other formats
 that Pillow can read (TIFF, BMP...) are re-encoded losslessly as PNG; anything else is
 copied as it is and reported as such.
+
+Decoding is bounded: Pillow's decompression-bomb limit is set here (``MAX_PIXELS``), an
+image is decoded only if that takes at most ``DECODE_BUDGET`` of memory (JPEGs at a reduced
+scale with ``draft``), and the process decodes one image at a time. An image over the limits
+(a 54-byte BMP can claim 40000×40000 pixels) is still evidence: it is exported as it came,
+without a thumbnail, and the report says so.
 """
 
 from __future__ import annotations
 
 import io
 import struct
+import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
@@ -22,6 +31,21 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 ORIENTATION: Final = 0x0112
 THUMB_BOX: Final = (360, 640)
 """Largest thumbnail, in pixels (portrait screenshots keep their shape)."""
+MAX_PIXELS: Final = 200_000_000
+"""Pillow's decompression-bomb limit, set for the whole process: an image claiming more
+pixels than twice this is refused when it is opened (``DecompressionBombError``), and more
+than this with a warning; here both mean "too large". A 200-megapixel camera JPEG passes
+(it is decoded at 1/8 scale for its thumbnail)."""
+DECODE_BUDGET: Final = 64 * 1024 * 1024
+"""The most memory one decoded image may take, counted at 4 bytes a pixel (Pillow's most):
+16 megapixels at full scale. A 13000×13000 PNG would take 676 MB: it gets no thumbnail."""
+MADE: Final = "made"
+TOO_LARGE: Final = "too_large"
+UNREADABLE: Final = "unreadable"
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+_ONE_AT_A_TIME: Final = threading.Lock()
+"""Held while an image is decoded: the process holds at most one ``DECODE_BUDGET``."""
 
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _PNG_KEEP: Final = frozenset(
@@ -42,6 +66,20 @@ class Cleaned:
     """"jpeg", "png", "webp" or "gif" (the output's format)."""
     method: str
     """"metadata_removed", "converted_to_png" or "copy"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    """The report's preview of an image, or why there is none."""
+
+    jpeg: bytes | None
+    status: str
+    """``MADE``; ``TOO_LARGE`` (decoding it would take more memory than allowed: a
+    decompression bomb, or just huge); or ``UNREADABLE``."""
+
+
+class TooLarge(Exception):
+    """Decoding the image would take more memory than allowed."""
 
 
 def sniff(head: bytes) -> str | None:
@@ -305,7 +343,7 @@ def _minimal_exif(orientation: int | None) -> bytes:
 def _to_png(data: bytes) -> bytes | None:
     """Re-encode an image Pillow can read as PNG without metadata; None if it cannot."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with _decodable(data) as image:
             if getattr(image, "n_frames", 1) != 1:
                 return None
             image.load()
@@ -313,24 +351,50 @@ def _to_png(data: bytes) -> bytes | None:
                 return None
             out = io.BytesIO()
             image.save(out, format="PNG")
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (TooLarge, UnidentifiedImageError, OSError, ValueError):
         return None
     return out.getvalue()
 
 
-def thumbnail(data: bytes) -> bytes | None:
-    """Return a small JPEG of the image (turned upright, no metadata), or None if unreadable."""
+def thumbnail(data: bytes) -> Thumbnail:
+    """Return a small JPEG of the image (turned upright, no metadata), or why there is none."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.draft("RGB", THUMB_BOX)  # JPEG: decode at a reduced scale, much faster
+        with _decodable(data, THUMB_BOX) as image:
             # In place, by whole-factor box reduction first; turning it upright is cheaper after.
             image.thumbnail(THUMB_BOX, reducing_gap=1.0)
             upright = ImageOps.exif_transpose(image)
             out = io.BytesIO()
             _flatten(upright).save(out, format="JPEG", quality=70)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
-        return None
-    return out.getvalue()
+    except TooLarge:
+        return Thumbnail(None, TOO_LARGE)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return Thumbnail(None, UNREADABLE)
+    return Thumbnail(out.getvalue(), MADE)
+
+
+@contextmanager
+def _decodable(data: bytes, box: tuple[int, int] | None = None) -> Iterator[Image.Image]:
+    """Open an image to decode it, at a reduced scale for ``box`` where the format allows
+    (JPEG), one image at a time in the process; raise TooLarge if it claims too many pixels
+    or decoding would take more than ``DECODE_BUDGET``."""
+    with _ONE_AT_A_TIME:
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:  # in production Pillow only warned
+                    raise TooLarge
+                # libjpeg keeps a progressive JPEG's coefficients at full scale whatever the
+                # draft: 2 bytes a sample.
+                progressive = image.format == "JPEG" and image.info.get("progressive")
+                floor = width * height * 2 * len(image.getbands()) if progressive else 0
+                if box is not None:
+                    image.draft("RGB", box)
+                width, height = image.size
+                if max(floor, width * height * 4) > DECODE_BUDGET:
+                    raise TooLarge
+                yield image
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise TooLarge from error
 
 
 def _flatten(image: Image.Image) -> Image.Image:

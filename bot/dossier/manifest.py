@@ -5,7 +5,9 @@ fingerprint as received, and timestamps in ISO 8601 UTC. It holds no private num
 chose to hide: captions and forward origins are masked like the documents, and a redacted
 message text is described by the fingerprint of its copy (``sha256_redacted``) and the spans
 masked (``masked``: character offsets in the original and the kind of number, never the
-value). ``bot.verify`` reads it back; the format is versioned.
+value). It names the key that signs it (``signer``: ``manifest.sig`` beside it is the
+signature of its exact bytes, see ``bot.signing``) and, for each image, whether the report
+shows a thumbnail of it. ``bot.verify`` reads it back; the format is versioned.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +25,8 @@ from bot.dossier.files import Absent, Exported, utc
 from dialogs.case import Case, EvidenceItem, Finding
 from dialogs.numbers import mask_text, redact
 
-FORMAT: Final = "harassment-report-bot dossier manifest 1"
+FORMAT: Final = "harassment-report-bot dossier manifest 2"
+"""Version 2 added ``signer`` (and ``manifest.sig``) and each image's ``thumbnail``."""
 MANIFEST: Final = "manifest.json"
 PACKAGE: Final = "harassment-report-bot"
 NOTE_EN: Final = (
@@ -39,7 +42,15 @@ NOTE_EN: Final = (
     "private numbers the victim chose to hide are exported redacted (export: redacted): "
     "sha256_original is still the fingerprint of the text as received, sha256_redacted that "
     "of the redacted copy in this archive, and masked lists the spans hidden (start and end "
-    "as character offsets in the original text, and the kind of number), never the numbers."
+    "as character offsets in the original text, and the kind of number), never the numbers. "
+    "thumbnail tells, for each image, whether the PDF report shows a preview of it: made, "
+    "too_large (decoding it would take more memory than the bot allows, as with a "
+    "decompression bomb; the file is in the archive all the same) or unreadable. signer is "
+    "the Ed25519 public key of the installation that made this dossier and its fingerprint "
+    "(SHA-256 of the raw key); manifest.sig is its signature of the exact bytes of this file. "
+    "A valid signature shows that this installation made the manifest and that nothing it "
+    "lists changed since; it does not show that the evidence is true, and it identifies the "
+    "installation only if the fingerprint matches the one its operator published."
 )
 
 
@@ -89,8 +100,14 @@ def build_manifest(
     documents: Sequence[Document],
     parts: int,
     findings: Sequence[Finding] = (),
+    previews: Mapping[int, str] | None = None,
+    signer: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Return the full manifest of the dossier; ``findings`` are masked in what it quotes."""
+    """Return the full manifest of the dossier; ``findings`` are masked in what it quotes.
+
+    ``previews`` gives each image's thumbnail status by evidence number; ``signer`` the
+    public key that signs the manifest (``Signer.describe()``)."""
+    previews = previews or {}
     return {
         "format": FORMAT,
         "tool": {"name": PACKAGE, "version": tool_version()},
@@ -105,7 +122,11 @@ def build_manifest(
         "hash_algorithm": "SHA-256",
         "note": {"en": NOTE_EN, lang: note} if lang != "en" else {"en": NOTE_EN},
         "parts": parts,
-        "items": [item_entry(outcome, findings) for outcome in outcomes],
+        "signer": dict(signer) if signer else None,
+        "items": [
+            item_entry(outcome, findings, previews.get(outcome.item.number))
+            for outcome in outcomes
+        ],
         "documents": [document_entry(document) for document in documents],
     }
 
@@ -123,7 +144,9 @@ def encode(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def item_entry(outcome: Outcome, findings: Sequence[Finding] = ()) -> dict[str, Any]:
+def item_entry(
+    outcome: Outcome, findings: Sequence[Finding] = (), preview: str | None = None
+) -> dict[str, Any]:
     item, result = outcome.item, outcome.result
     exported = result if isinstance(result, Exported) else None
     export = result.method if isinstance(result, Exported) else result.reason
@@ -158,6 +181,8 @@ def item_entry(outcome: Outcome, findings: Sequence[Finding] = ()) -> dict[str, 
         "caption": safe(item.caption),
         "album_id": item.album_id,
     }
+    if preview is not None:
+        entry["thumbnail"] = preview
     if exported is not None and exported.method == "redacted":
         entry["sha256_redacted"] = exported.sha256
         entry["masked"] = [{"start": s, "end": e, "kind": k} for s, e, k in exported.masked]
@@ -179,17 +204,19 @@ def reserve_for(
     """Return an upper bound of the bytes the two manifests take in a part."""
     draft = {
         "note": [NOTE_EN, note],
+        "signer": {"algorithm": "Ed25519", "public_key": "0" * 44, "fingerprint": "0" * 79},
         "items": [_draft_item(item, findings) for item in case.evidence],
         "documents": [{"file": name, "sha256": "0" * 64, "size": 10**12} for name in names],
     }
     # The full manifest and a part's subset, raw (they are stored deflated), plus headers and
-    # the fixed fields.
-    return 2 * (len(encode(draft)) + 4096)
+    # the fixed fields; then the signature (64 bytes, its headers).
+    return 2 * (len(encode(draft)) + 4096) + 512
 
 
 def _draft_item(item: EvidenceItem, findings: Sequence[Finding]) -> dict[str, Any]:
     entry = item_entry(Outcome(item, Absent("too_large_for_part")))  # captions unmasked: longer
     entry.update(file="0" * 48, part=10**6, sha256_exported="0" * 64, size_exported=10**12)
+    entry["thumbnail"] = "unreadable"
     masked = redact(item.text or "", findings)[1]
     if masked:
         entry["sha256_redacted"] = "0" * 64

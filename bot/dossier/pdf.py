@@ -1,7 +1,8 @@
 """The PDF report of a dossier (fpdf2), in the user's language.
 
-Pages: a cover (the case's facts, masked as the user chose, and the timeline chart), the
-evidence index as a table, thumbnails of the images, and the first destination's document. One
+Pages: a cover (the case's facts, masked as the user chose, the fingerprint of the key that
+signs the manifest, and the timeline chart), the evidence index as a table, thumbnails of the
+images (and which images have none, and why), and the first destination's document. One
 font does everything: WenQuanYi Micro Hei (``content/fonts``), which covers Chinese, Latin
 with accents and the punctuation the texts use; it is embedded as a subset, so the text
 renders and extracts on any machine. Characters the font lacks (emoji...) are replaced by a
@@ -25,6 +26,7 @@ from fpdf.enums import Align, TextEmphasis, XPos, YPos
 from fpdf.fonts import FontFace
 
 from bot.content import DEFAULT_DIR
+from bot.dossier.images import TOO_LARGE, UNREADABLE
 
 FONT_PATH: Final = DEFAULT_DIR / "fonts" / "wqy-microhei.ttc"
 FAMILY: Final = "wqy"
@@ -63,6 +65,10 @@ class ReportData:
     files: int
     period: tuple[date, date] | None
     now: datetime
+    signer: str = ""
+    """The fingerprint of the key that signs the manifest."""
+    no_preview: Sequence[tuple[int, str]] = ()
+    """(evidence number, thumbnail status) of the images shown without a thumbnail."""
 
 
 @functools.cache
@@ -238,6 +244,8 @@ def _cover_fields(data: ReportData, text: Text) -> list[tuple[str, str]]:
         (text("dossier.field_victim"), context["victim"]["name"] or withheld),
         (text("dossier.field_contact"), context["victim"]["contact"] or withheld),
     ]
+    if data.signer:
+        fields.append((text("dossier.field_signer"), data.signer))
     return fields
 
 
@@ -283,13 +291,17 @@ def _short(value: str, limit: int) -> str:
 
 
 def _thumbnails(pdf: FPDF, data: ReportData, text: Text) -> None:
-    if not data.thumbnails:
+    if not data.thumbnails and not data.no_preview:
         return
     pdf.add_page()
     _heading(pdf, text("dossier.thumbs_title"))
     shown = data.thumbnails[:_MAX_THUMBS]
-    if len(shown) < data.images:
+    if len(shown) < len(data.thumbnails):
         _paragraph(pdf, text("dossier.thumbs_more", shown=len(shown), total=data.images), 9)
+    for status in (TOO_LARGE, UNREADABLE):
+        numbers = [f"#{number}" for number, why in data.no_preview if why == status]
+        if numbers:
+            _paragraph(pdf, text(f"dossier.thumbs_{status}", numbers=", ".join(numbers)), 9)
     column_width = _WIDTH / _THUMB_COLUMNS
     box_w, box_h = _THUMB_BOX
     row_height = box_h + 7

@@ -410,9 +410,7 @@ def build_application(
         .concurrent_updates(PerChatOrderedProcessor(in_flight=IN_FLIGHT))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
         .request(request or HTTPXRequest(connection_pool_size=IN_FLIGHT, read_timeout=30))
-        .get_updates_request(
-            SkipUnreadable(get_updates_request or HTTPXRequest(read_timeout=60))
-        )
+        .get_updates_request(SkipUnreadable(get_updates_request or HTTPXRequest(read_timeout=60)))
         .update_queue(JournalingQueue(adapter.core.storage, CHANNEL))
     )
     application = builder.build()

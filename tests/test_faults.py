@@ -31,6 +31,15 @@ from tests.test_telegram_peer import TOKEN, acked_numbers, bot_on, onboard, sett
 NOW = datetime(2026, 11, 29, 10, tzinfo=UTC)
 
 
+def local_settings(tmp_path: Path) -> Settings:
+    """Settings for a core used directly, on a data directory of its own."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        telegram_bot_token=SecretStr("unused"),
+    )
+
+
 @pytest.fixture
 async def peer() -> AsyncIterator[BotApiPeer]:
     async with BotApiPeer(token=TOKEN) as started:
@@ -77,11 +86,7 @@ async def test_user_text_echoed_back_arrives_escaped(peer, tmp_path):
 
 
 async def test_the_lock_table_forgets_idle_users(tmp_path):
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "data",
-        telegram_bot_token=SecretStr("unused"),
-    )
+    settings = local_settings(tmp_path)
     async with open_core(settings) as core:
         for user in range(200):
             await core.handle("console", f"u{user}", Start(at=NOW, client_lang="en"))
@@ -137,11 +142,7 @@ async def test_a_failed_command_menu_does_not_stop_the_bot(peer, tmp_path):
 
 
 async def test_an_unreadable_stored_conversation_is_set_aside_and_the_user_goes_on(tmp_path):
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "data",
-        telegram_bot_token=SecretStr("unused"),
-    )
+    settings = local_settings(tmp_path)
     async with open_core(settings) as core:
         await core.handle("console", "broken", Start(at=NOW, client_lang="en"))
         await core.handle("console", "fine", Start(at=NOW, client_lang="en"))

@@ -20,7 +20,7 @@ import secrets
 from pathlib import Path
 
 QUIET = (
-    "httpx", "httpcore", "telegram", "aiosqlite", "asyncio", "hpack", "tornado",
+    "httpx", "httpcore", "telegram", "aiosqlite", "asyncio", "hpack", "uvicorn", "starlette",
     "fontTools", "fpdf", "PIL", "matplotlib",
 )  # fmt: skip
 """Loggers kept at WARNING whatever the level: at DEBUG they print request URLs (with the

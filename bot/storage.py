@@ -22,6 +22,7 @@ Exceptions::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -150,6 +151,26 @@ _BUSY_TIMEOUT_MS: Final = 10_000
 
 class StorageError(Exception):
     """The storage cannot do what was asked."""
+
+
+class StorageUnavailable(StorageError):
+    """The storage cannot be used just now (locked by another writer, disk full, I/O
+    error): nothing was changed, and the same operation can be tried again later."""
+
+
+_UNAVAILABLE: Final = frozenset({
+    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL,
+})  # fmt: skip
+
+
+def _unavailable(error: sqlite3.Error) -> StorageUnavailable | None:
+    """Return the error as :class:`StorageUnavailable` if waiting may cure it, else None."""
+    code = getattr(error, "sqlite_errorcode", None)
+    # An extended code keeps its primary code in the low byte.
+    if isinstance(error, sqlite3.OperationalError) and code and code & 0xFF in _UNAVAILABLE:
+        return StorageUnavailable(getattr(error, "sqlite_errorname", type(error).__name__))
+    return None
 
 
 class AlreadyProcessed(StorageError):
@@ -513,7 +534,10 @@ class Storage:
     # -- helpers --------------------------------------------------------------------------
 
     async def _fetch(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
-        return list(await self._db.execute_fetchall(sql, tuple(parameters)))
+        try:
+            return list(await self._db.execute_fetchall(sql, tuple(parameters)))
+        except sqlite3.Error as error:
+            raise (_unavailable(error) or error) from error
 
     def _now(self) -> str:
         return _utc_text(self._clock())
@@ -526,18 +550,26 @@ class Storage:
 async def _transaction(
     db: aiosqlite.Connection, begin: str = "BEGIN IMMEDIATE"
 ) -> AsyncIterator[None]:
-    """Run the body in a transaction: commit on success, roll back on any exception."""
+    """Run the body in a transaction: commit on success, roll back on any exception. A
+    locked or full database raises :class:`StorageUnavailable` with nothing changed."""
     try:
         await db.execute(begin)
         yield
-    except BaseException:
-        await db.rollback()  # a no-op if BEGIN itself failed
+        await db.commit()
+    except BaseException as error:
+        with contextlib.suppress(sqlite3.Error):
+            await db.rollback()  # a no-op if BEGIN itself failed
+        if isinstance(error, sqlite3.Error) and (unavailable := _unavailable(error)):
+            raise unavailable from error
         raise
-    await db.commit()
 
 
 async def _migrate(db: aiosqlite.Connection) -> None:
-    """Apply the missing schema steps in one transaction."""
+    """Apply the missing schema steps in one transaction (none, and no write lock taken,
+    when the schema is current: the bot starts while another program holds the lock)."""
+    ((version,),) = await db.execute_fetchall("PRAGMA user_version")
+    if version == SCHEMA_VERSION:
+        return
     async with _transaction(db):
         ((version,),) = await db.execute_fetchall("PRAGMA user_version")
         if version > SCHEMA_VERSION:

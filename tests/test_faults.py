@@ -10,23 +10,42 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import json
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr
+from telegram.ext import AIORateLimiter, Application
 
+from bot import storage as storage_module
 from bot.app import DataDirInUse, only_writer, open_core
+from bot.core import Core
 from bot.settings import Settings
+from bot.storage import Storage
+from bot.telegram import app as telegram_app
 from bot.telegram.app import TelegramAdapter, build_application, running
 from dialogs import Choice, Command, Start, Text
 from tests.conftest import REPO
 from tests.peer.botapi_peer import BotApiPeer
 from tests.test_console import _env, run_bot
-from tests.test_telegram_peer import TOKEN, acked_numbers, bot_on, onboard, settings_for, texts
+from tests.test_telegram_peer import (
+    TOKEN,
+    _free_port,
+    acked_numbers,
+    bot_on,
+    onboard,
+    settings_for,
+    texts,
+)
 
 NOW = datetime(2026, 11, 29, 10, tzinfo=UTC)
 
@@ -185,6 +204,7 @@ async def test_a_text_that_cannot_be_stored_does_not_stop_the_loop(peer, tmp_pat
         user.send_text("hello \ud800 world SECRET")  # a lone surrogate: not valid UTF-8
         user.send_command("/status")
         await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 507)))
+        await peer.wait_for(lambda: any("could not read your last" in t for t in texts(peer, 507)))
         assert peer.unconfirmed == []
     assert "SECRET" not in caplog.text
 
@@ -212,3 +232,219 @@ async def test_a_file_that_cannot_be_fetched_is_not_called_safe_and_is_fetched_l
             stored = sorted(item.sha256 or "" for item in conv.cases[0].evidence)
             assert stored == sorted(hashlib.sha256(data).hexdigest() for data in photos)
             assert peer.unconfirmed == []
+
+
+@asynccontextmanager
+async def watched_bot(
+    peer: BotApiPeer, data_dir: Path, **extra: object
+) -> AsyncIterator[tuple[Core, TelegramAdapter, Application]]:
+    """The real application on the peer, with short retry pauses and a quick watchdog."""
+    settings = settings_for(peer, data_dir, **extra)
+    async with open_core(settings) as core:
+        adapter = TelegramAdapter(core, storage_retry_seconds=0.3, download_retry_seconds=0.5)
+        application = build_application(
+            settings, adapter, rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=10)
+        )
+        async with running(application, adapter, settings, poll_timeout=1, watchdog_seconds=0.3):
+            yield core, adapter, application
+
+
+def hold_write_lock(path: Path, seconds: float) -> threading.Thread:
+    """Another program takes the database's write lock and keeps it for ``seconds``."""
+    taken = threading.Event()
+
+    def hold() -> None:
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(seconds)
+        db.execute("COMMIT")
+        db.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    taken.wait()
+    return thread
+
+
+def private_text(user_id: int, update_id: int, text: str) -> dict[str, object]:
+    person = {"id": user_id, "is_bot": False, "first_name": "Ana", "language_code": "en"}
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": 1764300000, "text": text, "from": person,
+        "chat": {"id": user_id, "type": "private", "first_name": "Ana"},
+    }}  # fmt: skip
+
+
+async def test_a_locked_database_delays_updates_and_loses_none(
+    peer, tmp_path, monkeypatch, caplog
+):
+    """Another program holds the write lock longer than the bot waits for it: fetched updates
+    stay unconfirmed and are recorded once it is free; the polling goes on."""
+    monkeypatch.setattr(storage_module, "_BUSY_TIMEOUT_MS", 200)
+    data = tmp_path / "data"
+    async with watched_bot(peer, data) as (core, _, application):
+        await onboard(peer, 601)
+        holder = hold_write_lock(data / "bot.sqlite3", 2.5)
+        peer.user(601).send_command("/status")
+        peer.user(602, language_code="en").send_command("/start")
+        await asyncio.to_thread(holder.join)
+        await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 601)), timeout=20)
+        await peer.wait_for(
+            lambda: any("You are not alone" in t for t in texts(peer, 602)), timeout=20
+        )
+        assert peer.unconfirmed == []
+        assert not any("went wrong" in t for t in texts(peer, 601) + texts(peer, 602))
+        assert await core.storage.load("telegram", "602") is not None
+        assert application.updater is not None and application.updater.running
+    assert "not recorded (SQLITE_BUSY)" in caplog.text
+    assert "/status" not in caplog.text and "Ana" not in caplog.text
+
+
+async def test_updates_that_cannot_be_saved_wait_in_order_and_the_user_is_told(
+    peer, tmp_path, monkeypatch, caplog
+):
+    """Updates recorded before a stop are queued again at start while the database is
+    locked: the user reads the truth (kept, not saved yet), and once the lock is gone every
+    update is applied, in the order sent, once."""
+    monkeypatch.setattr(storage_module, "_BUSY_TIMEOUT_MS", 200)
+    data = tmp_path / "data"
+    async with watched_bot(peer, data):
+        await onboard(peer, 611)
+    async with await Storage.open(data / "bot.sqlite3") as storage:
+        updates = [private_text(611, 9001 + n, f"note {n} SECRET") for n in range(3)]
+        await storage.journal("telegram", [
+            (f"update:{u['update_id']}", u["update_id"], json.dumps(u)) for u in updates
+        ])  # fmt: skip
+    holder = hold_write_lock(data / "bot.sqlite3", 2.0)
+    async with watched_bot(peer, data) as (core, adapter, _):
+        await peer.wait_for(
+            lambda: any("could not save this just now" in t for t in texts(peer, 611)),
+            timeout=10,
+        )
+        await asyncio.to_thread(holder.join)
+        peer.user(612, language_code="en").send_command("/start")
+        await peer.wait_for(
+            lambda: any("You are not alone" in t for t in texts(peer, 612)), timeout=20
+        )
+
+        async def drafts() -> list[str]:
+            conv = await core.storage.load("telegram", "611")
+            assert conv is not None
+            return conv.cases[0].drafts
+
+        for _ in range(100):
+            if len(await drafts()) == 3:
+                break
+            await asyncio.sleep(0.2)
+        assert await drafts() == ["note 0 SECRET", "note 1 SECRET", "note 2 SECRET"]
+        assert sum("could not save this just now" in t for t in texts(peer, 611)) == 1
+        assert adapter.waiting == {}
+        assert await core.storage.pending("telegram") == []
+    assert "SECRET" not in caplog.text
+
+
+async def test_a_full_disk_delays_the_update_until_there_is_room(peer, tmp_path, caplog):
+    data = tmp_path / "data"
+    async with watched_bot(peer, data) as (core, _, _):
+        await onboard(peer, 621)
+        db = core.storage._db
+        async with core.storage._lock:
+            await db.execute("VACUUM")  # no free pages left to fill
+            ((pages,),) = await db.execute_fetchall("PRAGMA page_count")
+            await db.execute(f"PRAGMA max_page_count = {pages}")
+        long_text = "催收 SECRET " * 800  # needs new pages: the disk is "full"
+        peer.user(621).send_text(long_text)
+        await peer.wait_for(lambda: "SQLITE_FULL" in caplog.text, timeout=10)
+        async with core.storage._lock:
+            await db.execute("PRAGMA max_page_count = 1073741823")
+        await peer.wait_for(
+            lambda: any("save this text as evidence" in t for t in texts(peer, 621)), timeout=20
+        )
+        conv = await core.storage.load("telegram", "621")
+        assert conv is not None and conv.cases[0].drafts == [long_text]
+        assert peer.unconfirmed == []
+    assert "SECRET" not in caplog.text
+
+
+async def test_the_watchdog_starts_polling_again_after_it_died(peer, tmp_path, caplog):
+    async with watched_bot(peer, tmp_path / "data") as (_, _, application):
+        await onboard(peer, 631)
+        task = getattr(application.updater, "_Updater__polling_task", None)
+        assert task is not None
+        task.cancel()  # the polling task dies, as it does on an error it does not expect
+        await peer.wait_for(lambda: "receiving updates stopped" in caplog.text, timeout=10)
+        peer.user(631).send_command("/status")
+        await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 631)), timeout=10)
+
+
+async def test_the_webhook_checks_the_secret_and_the_size_before_reading_the_body(peer, tmp_path):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    extra = {"webhook_url": url, "webhook_secret": SecretStr("s3cret"), "webhook_port": port}
+    async with watched_bot(peer, tmp_path / "data", **extra):
+        wrong = await _raw_post(port, "/telegram", "nope", 90_000_000)
+        huge = await _raw_post(port, "/telegram", "s3cret", 90_000_000)
+        assert wrong.startswith(b"HTTP/1.1 403") and huge.startswith(b"HTTP/1.1 413")
+        async with httpx.AsyncClient() as client:
+            chunked = await client.post(
+                url, content=_chunks(3 * 1024 * 1024),
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+            )  # fmt: skip
+            health = await client.get(f"http://127.0.0.1:{port}/healthz")
+        assert chunked.status_code == 413 and health.status_code == 200
+
+
+async def test_the_webhook_answers_503_while_the_inbox_is_locked_and_the_watchdog_restarts_it(
+    peer, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(storage_module, "_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(telegram_app, "JOURNAL_PATIENCE_SECONDS", 1.0)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    extra = {"webhook_url": url, "webhook_secret": SecretStr("s3cret"), "webhook_port": port}
+    data = tmp_path / "data"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+    peer.user(641, language_code="en")
+    async with watched_bot(peer, data, **extra):
+        holder = hold_write_lock(data / "bot.sqlite3", 2.0)
+        async with httpx.AsyncClient() as client:
+            busy = await client.post(url, json=private_text(641, 1, "/start"), headers=headers)
+            await asyncio.to_thread(holder.join)
+            assert busy.status_code == 503  # not recorded: Telegram sends it again later
+            ok = await client.post(url, json=private_text(641, 1, "/start"), headers=headers)
+            assert ok.status_code == 200
+            await peer.wait_for(lambda: any("You are not alone" in t for t in texts(peer, 641)))
+            receiver_server = next(
+                t for t in asyncio.all_tasks() if "Server.serve" in repr(t.get_coro())
+            )
+            receiver_server.cancel()  # the web server dies
+            await peer.wait_for(lambda: "receiving updates stopped" in caplog.text, timeout=10)
+            for _ in range(50):  # refused until the watchdog has started it again
+                try:
+                    again = await client.post(
+                        url, json=private_text(641, 2, "/help"), headers=headers
+                    )
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.2)
+            assert again.status_code == 200
+            await peer.wait_for(lambda: len(texts(peer, 641)) >= 2)
+
+
+async def _raw_post(port: int, path: str, secret: str, length: int) -> bytes:
+    """Send only the headers of a POST declaring ``length`` bytes; return the answer. A server
+    that tried to read the body first would never answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\nContent-Length: {length}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(200), timeout=5)
+    writer.close()
+    return answer
+
+
+async def _chunks(total: int) -> AsyncIterator[bytes]:
+    for _ in range(total // 65536):
+        yield b" " * 65536

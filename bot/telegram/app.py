@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from telegram import (
@@ -39,8 +39,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+    Updater,
+)
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import open_core
@@ -48,11 +55,13 @@ from bot.core import CHAT_LIMIT, Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
 from bot.logs import log_salt, user_ref
 from bot.settings import Settings
+from bot.storage import StorageUnavailable
 from bot.telegram.albums import AlbumAcks
 from bot.telegram.inbox import JournalingQueue, update_key
 from bot.telegram.ordering import PerChatOrderedProcessor
 from bot.telegram.unreadable import SkipUnreadable
 from bot.telegram.updates import Incoming, encode_callback, to_event
+from bot.web import JOURNAL_PATIENCE_SECONDS, WebServer, telegram_endpoint, web_app
 
 CHANNEL = "telegram"
 COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "sent", "export",
@@ -64,6 +73,13 @@ REMINDER_POLL_SECONDS = 60
 DOWNLOAD_PAUSES = (1.0, 3.0)
 """Pauses between the tries of a download while the user waits."""
 DOWNLOAD_RETRY_SECONDS = 60.0
+STORAGE_RETRY_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+"""The longest pause between two tries of an update kept waiting."""
+RETRY_TICK_SECONDS = 1.0
+WATCHDOG_SECONDS = 5.0
+"""How often the watchdog checks that updates are still being received."""
+SET_WEBHOOK_PAUSES = (1.0, 3.0)
 COMMANDS_RETRY_MAX_SECONDS = 300.0
 SLOW_DOWNLOAD_BYTES = 2 * 1024 * 1024
 """Files larger than this take long enough to download that the chat shows "typing"."""
@@ -75,28 +91,47 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class Waiting:
+    """An update kept in the inbox to be applied later, and when to try it again."""
+
+    chat_id: int
+    reason: str
+    """``"download"`` (its file could not be fetched) or ``"storage"`` (not saved)."""
+    tries: int = 0
+    due: float = 0.0
+
+
+@dataclass
 class TelegramAdapter:
     core: Core
     salt: str = ""
     download_retry_seconds: float = DOWNLOAD_RETRY_SECONDS
     """How long a file that could not be fetched waits before the next try."""
+    storage_retry_seconds: float = STORAGE_RETRY_SECONDS
+    """How long an update that could not be saved waits before the first new try."""
     albums: AlbumAcks = field(init=False)
 
     def __post_init__(self) -> None:
         self.albums = AlbumAcks(self._send_album_ack)
-        self._bot: object | None = None
+        self.bot: Bot | None = None
         self._tasks: set[asyncio.Task[object]] = set()
-        self.waiting_downloads: set[int] = set()
-        """Updates whose file could not be fetched: kept in the inbox, tried again later."""
+        self.waiting: dict[int, Waiting] = {}
+        """Updates kept in the inbox to be tried again, by update id."""
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Apply one update and send what the dialog answers."""
         handled = False
         try:
             handled = await self._apply(update, context)
+        except StorageUnavailable as error:
+            handled = True  # not applied, and kept in the inbox for the next try
+            await self._wait(update, "storage", context.bot, str(error))
         finally:
             if not handled:  # applied updates left the inbox with their save
-                await self.core.storage.unjournal(CHANNEL, update_key(update.update_id))
+                try:
+                    await self.core.storage.unjournal(CHANNEL, update_key(update.update_id))
+                except StorageUnavailable:  # left in the inbox: skipped later as applied
+                    log.warning("update %s not taken out of the inbox", update.update_id)
 
     async def _apply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         """Apply the update; return False if it needed no applying (nothing was saved)."""
@@ -106,7 +141,9 @@ class TelegramAdapter:
         if chat.id != user.id:  # a private chat is the user's own: anything else is forged
             log.warning("update %s refused: its sender is not its private chat", update.update_id)
             return False
-        self._bot = context.bot
+        self.bot = context.bot
+        if self._held_back(update, chat.id):
+            return True
         translated = to_event(update, self.core.clock())
         if translated is None:
             return False
@@ -127,22 +164,70 @@ class TelegramAdapter:
             except NetworkError as error:
                 # Evidence in transit: not stored, so not said to be safe. It stays in the
                 # inbox and is fetched again later (and after a restart).
-                log.warning("file of update %s not fetched (%s): will retry",
-                            update.update_id, type(error).__name__)  # fmt: skip
-                self.waiting_downloads.add(update.update_id)
-                lang = self.core.content.index.pick_language(user.language_code)
-                text = self.core.content.text("evidence.download_pending", lang)
-                await context.bot.send_message(chat.id, text)
+                await self._wait(update, "download", context.bot, type(error).__name__)
                 return True
         else:
             outs = await self.core.handle(
                 CHANNEL, str(user.id), translated, update_key=key, escape=html.escape
             )
+        self.waiting.pop(update.update_id, None)
         pressed = (
             query.message if query is not None and isinstance(query.message, Message) else None
         )
         await self.send(context.bot, chat.id, outs, pressed)
         return True
+
+    def _held_back(self, update: Update, chat_id: int) -> bool:
+        """Keep an update waiting behind an earlier one of its chat that could not be saved,
+        so that the chat's updates are still applied in the order they were sent."""
+        earlier = any(
+            w.chat_id == chat_id and w.reason == "storage" and uid < update.update_id
+            for uid, w in self.waiting.items()
+        )
+        if earlier and update.update_id not in self.waiting:
+            self.waiting[update.update_id] = Waiting(chat_id, "storage", due=float("inf"))
+        return earlier
+
+    async def _wait(self, update: Update, reason: str, bot: Bot, cause: str) -> None:
+        """Keep the update in the inbox for a later try (with a growing pause); tell the user
+        the first time, truthfully: not saved yet, kept, tried again."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        waiting = self.waiting.setdefault(update.update_id, Waiting(chat.id, reason))
+        waiting.reason = reason
+        first = self.download_retry_seconds if reason == "download" else self.storage_retry_seconds
+        pause = min(first * 2**waiting.tries, max(first, RETRY_MAX_SECONDS))
+        waiting.due = asyncio.get_running_loop().time() + pause
+        waiting.tries += 1
+        log.warning("update %s not applied (%s): trying again in %.1f s",
+                    update.update_id, cause, pause)  # fmt: skip
+        if waiting.tries > 1:
+            return
+        user = update.effective_user
+        lang = self.core.content.index.pick_language(user.language_code if user else None)
+        key = "evidence.download_pending" if reason == "download" else "error.saving_later"
+        try:
+            await bot.send_message(chat.id, self.core.content.text(key, lang))
+        except TelegramError as error:
+            log.warning("could not tell the user: %s", type(error).__name__)
+
+    def unreadable(self, update_id: int, raw: dict[str, Any]) -> None:
+        """Tell the sender of an update that could not be read (skipped by id) to send it
+        again; only in a private chat that is the sender's own."""
+        message = next((v for v in raw.values() if isinstance(v, dict)), {})
+        chat, sender = message.get("chat"), message.get("from")
+        if not isinstance(chat, dict) or not isinstance(sender, dict):
+            return
+        if chat.get("type") != ChatType.PRIVATE or chat.get("id") != sender.get("id"):
+            return
+        if self.bot is None or not isinstance(chat.get("id"), int):
+            return
+        code = sender.get("language_code")
+        lang = self.core.content.index.pick_language(code if isinstance(code, str) else None)
+        self._background(
+            self.bot.send_message(chat["id"], self.core.content.text("error.unreadable", lang))
+        )
 
     async def _handle_file(
         self,
@@ -164,18 +249,24 @@ class TelegramAdapter:
                 await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
-    async def retry_downloads(self, application: Application) -> int:
-        """Queue again the updates whose file could not be fetched; return how many."""
-        waiting, self.waiting_downloads = self.waiting_downloads, set()
-        if not waiting:
+    async def retry_waiting(self, application: Application) -> int:
+        """Queue again, in their order, the waiting updates that are due; with a chat's first
+        update go all its later ones held back behind it. Return how many."""
+        now = asyncio.get_running_loop().time()
+        chats = {w.chat_id for w in self.waiting.values() if w.due <= now}
+        again = {uid for uid, w in self.waiting.items() if w.chat_id in chats}
+        if not again:
             return 0
-        again = 0
+        queued = 0
         for _, payload in await self.core.storage.pending(CHANNEL):
             update = Update.de_json(json.loads(payload), application.bot)
-            if update is not None and update.update_id in waiting:
+            if update is not None and update.update_id in again:
+                again.discard(update.update_id)
                 await asyncio.Queue.put(application.update_queue, update)  # journaled already
-                again += 1
-        return again
+                queued += 1
+        for gone in again:  # applied meanwhile (or deleted with the user): nothing to retry
+            self.waiting.pop(gone, None)
+        return queued
 
     async def _download(
         self, context: ContextTypes.DEFAULT_TYPE, file_id: str
@@ -278,7 +369,7 @@ class TelegramAdapter:
     async def _send_album_ack(
         self, chat_id: int, lang: str, saved: list[int], duplicates: list[int]
     ) -> None:
-        bot = self._bot
+        bot = self.bot
         if bot is None:
             return
         texts = []
@@ -291,7 +382,7 @@ class TelegramAdapter:
                 "evidence.album_duplicates", lang, {"numbers": _numbers(duplicates)}
             ))  # fmt: skip
         try:
-            await bot.send_message(chat_id, "\n".join(texts), parse_mode=ParseMode.HTML)  # type: ignore[attr-defined]
+            await bot.send_message(chat_id, "\n".join(texts), parse_mode=ParseMode.HTML)
         except Forbidden:
             log.info("album acknowledgement not delivered: bot blocked")
 
@@ -410,10 +501,13 @@ def build_application(
         .concurrent_updates(PerChatOrderedProcessor(in_flight=IN_FLIGHT))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
         .request(request or HTTPXRequest(connection_pool_size=IN_FLIGHT, read_timeout=30))
-        .get_updates_request(SkipUnreadable(get_updates_request or HTTPXRequest(read_timeout=60)))
-        .update_queue(JournalingQueue(adapter.core.storage, CHANNEL))
-    )
+        .get_updates_request(SkipUnreadable(
+            get_updates_request or HTTPXRequest(read_timeout=60), adapter.unreadable
+        ))
+        .update_queue(JournalingQueue(adapter.core.storage, CHANNEL, adapter.unreadable))
+    )  # fmt: skip
     application = builder.build()
+    adapter.bot = application.bot
     application.add_handler(TypeHandler(Update, adapter.on_update))
     application.add_error_handler(adapter.on_error)
     return application
@@ -448,36 +542,145 @@ async def running(
     *,
     poll_interval: float = 0.0,
     poll_timeout: int = 10,
+    watchdog_seconds: float = WATCHDOG_SECONDS,
 ) -> AsyncIterator[None]:
-    """Start the application (commands menu, then polling or webhook); stop it after."""
+    """Start the application (commands menu, then polling or webhook); stop it after. While
+    it runs, a watchdog starts receiving again if the polling task or web server dies."""
     async with application:
         queue = application.update_queue
         if isinstance(queue, JournalingQueue):
             replayed = await queue.replay(application.bot)
             log.info("updates fetched before the last stop and queued again: %d", replayed)
-        await application.start()
-        menu = asyncio.create_task(_commands_menu(application, adapter))
-        updater = application.updater
-        assert updater is not None
+        receiver: Receiver
         if settings.webhook_url:
-            await _start_webhook(application, settings)
+            assert isinstance(queue, JournalingQueue)
+            receiver = Webhook(application, queue, settings)
         else:
-            await updater.start_polling(
-                poll_interval=poll_interval,
-                timeout=poll_timeout,
-                allowed_updates=Update.ALL_TYPES,
-            )
-        housekeeping = asyncio.create_task(_housekeeping(application, adapter))
-        downloads = asyncio.create_task(_retry_downloads(application, adapter))
+            assert application.updater is not None
+            receiver = Polling(application.updater, poll_interval, poll_timeout)
+        await application.start()
+        tasks: list[asyncio.Task[None]] = []
         try:
+            tasks.append(asyncio.create_task(_commands_menu(application, adapter)))
+            await receiver.start()
+            tasks += [
+                asyncio.create_task(_watchdog(receiver, watchdog_seconds)),
+                asyncio.create_task(_housekeeping(application, adapter)),
+                asyncio.create_task(_retry_waiting(application, adapter)),
+            ]
             yield
         finally:
-            housekeeping.cancel()
-            downloads.cancel()
-            menu.cancel()
-            await updater.stop()
+            for task in tasks:
+                task.cancel()
+            await receiver.stop()
             await adapter.albums.drain()
             await application.stop()
+
+
+class Receiver(Protocol):
+    """How updates come in: long polling or a webhook."""
+
+    async def start(self) -> None: ...
+    def alive(self) -> bool: ...
+    def failure(self) -> str: ...
+    async def stop(self) -> None: ...
+
+
+class Polling:
+    """python-telegram-bot's polling, watched: its task is private, and a polling task that
+    ended on an error is set aside so that polling can start again."""
+
+    def __init__(self, updater: Updater, interval: float, timeout: int) -> None:
+        self.updater, self.interval, self.timeout = updater, interval, timeout
+
+    def _task(self) -> asyncio.Task[None] | None:
+        return getattr(self.updater, "_Updater__polling_task", None)
+
+    async def start(self) -> None:
+        await self.updater.start_polling(
+            poll_interval=self.interval, timeout=self.timeout, allowed_updates=Update.ALL_TYPES
+        )
+
+    def alive(self) -> bool:
+        task = self._task()
+        return self.updater.running and task is not None and not task.done()
+
+    def failure(self) -> str:
+        task = self._task()
+        if task is None or not task.done() or task.cancelled():
+            return "stopped"
+        error = task.exception()
+        return type(error).__name__ if error else "stopped"
+
+    async def stop(self) -> None:
+        task = self._task()
+        if task is not None and task.done():  # awaiting it again would raise its error again
+            self.updater._Updater__polling_task = None  # type: ignore[attr-defined]
+        if self.updater.running:
+            await self.updater.stop()
+
+
+class Webhook:
+    """Our web app on ``WEBHOOK_LISTEN:WEBHOOK_PORT``, and the webhook set at Telegram."""
+
+    def __init__(self, application: Application, queue: JournalingQueue, settings: Settings):
+        if settings.webhook_secret is None:
+            raise SystemExit("WEBHOOK_SECRET is required with WEBHOOK_URL (see .env.example)")
+        assert settings.webhook_url is not None
+        self.bot = application.bot
+        self.url = settings.webhook_url
+        self.secret = settings.webhook_secret.get_secret_value()
+
+        async def accept(raw: dict[str, Any]) -> None:
+            await queue.accept(raw, application.bot, JOURNAL_PATIENCE_SECONDS)
+
+        path = "/" + urlparse(self.url).path.lstrip("/")
+        app = web_app({path: telegram_endpoint(self.secret, accept)})
+        self.server = WebServer(app, settings.webhook_listen, settings.webhook_port)
+        self._registered = False
+
+    async def start(self) -> None:
+        await self.server.start()
+        for pause in (*SET_WEBHOOK_PAUSES, None):
+            if self._registered:
+                break
+            try:
+                await self.bot.set_webhook(
+                    self.url, secret_token=self.secret, allowed_updates=Update.ALL_TYPES
+                )
+                self._registered = True
+            except NetworkError as error:
+                if pause is None:
+                    await self.server.stop()
+                    raise
+                log.error("webhook not set (%s); trying again in %.0f s",
+                          type(error).__name__, pause)  # fmt: skip
+                await asyncio.sleep(pause)
+
+    def alive(self) -> bool:
+        return self.server.alive()
+
+    def failure(self) -> str:
+        return self.server.failure()
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+
+async def _watchdog(receiver: Receiver, interval: float) -> None:
+    """Start receiving again when the polling task or the web server has died."""
+    while True:
+        await asyncio.sleep(interval)
+        if receiver.alive():
+            continue
+        log.error("receiving updates stopped (%s): starting again", receiver.failure())
+        try:
+            await receiver.stop()
+            await receiver.start()
+            log.info("receiving updates again")
+        except Exception as error:
+            log.error("receiving updates could not start again (%s); next try in %.0f s",
+                      type(error).__name__, interval)  # fmt: skip
 
 
 async def _commands_menu(application: Application, adapter: TelegramAdapter) -> None:
@@ -495,16 +698,16 @@ async def _commands_menu(application: Application, adapter: TelegramAdapter) -> 
             pause = min(pause * 2, COMMANDS_RETRY_MAX_SECONDS)
 
 
-async def _retry_downloads(application: Application, adapter: TelegramAdapter) -> None:
-    """Try again, now and then, the files that could not be fetched."""
+async def _retry_waiting(application: Application, adapter: TelegramAdapter) -> None:
+    """Try again the updates kept waiting (files not fetched, updates not saved) when due."""
     while True:
-        await asyncio.sleep(adapter.download_retry_seconds)
+        await asyncio.sleep(RETRY_TICK_SECONDS)
         try:
-            again = await adapter.retry_downloads(application)
+            again = await adapter.retry_waiting(application)
             if again:
-                log.info("files to fetch again: %d", again)
+                log.info("updates tried again: %d", again)
         except Exception as error:
-            log.error("retrying downloads failed: %s", type(error).__name__)
+            log.error("trying waiting updates again failed: %s", type(error).__name__)
 
 
 async def _housekeeping(application: Application, adapter: TelegramAdapter) -> None:
@@ -524,17 +727,3 @@ async def _housekeeping(application: Application, adapter: TelegramAdapter) -> N
         except Exception as error:
             log.error("housekeeping failed: %s", type(error).__name__)
         await asyncio.sleep(REMINDER_POLL_SECONDS)
-
-
-async def _start_webhook(application: Application, settings: Settings) -> None:
-    if settings.webhook_secret is None:
-        raise SystemExit("WEBHOOK_SECRET is required with WEBHOOK_URL (see .env.example)")
-    assert settings.webhook_url is not None
-    await application.updater.start_webhook(  # type: ignore[union-attr]
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES,
-    )

@@ -6,16 +6,30 @@ moment; an update still waiting in memory when the process dies would be gone. T
 writes each update to the storage's inbox before it enters the queue; the adapter removes
 it once applied, and at start-up whatever is left is queued again, in order. Updates
 applied already are recognised by their key and skipped, so nothing is applied twice.
+
+When the inbox cannot be written (the database locked by another program, the disk full),
+the update is not confirmed: the queue logs the failure (its type and the update's id,
+nothing more) and tries again, pausing longer each time, while the updates already queued
+go on being applied. An update that can never be stored (text that is not valid Unicode)
+is handed to ``on_unreadable`` and left out, so that it is confirmed and not fetched again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Callable
+from typing import Any
 
 from telegram import Bot, Update
 
-from bot.storage import Storage
+from bot.storage import Storage, StorageUnavailable
+
+JOURNAL_FIRST_PAUSE = 0.5
+JOURNAL_MAX_PAUSE = 30.0
+
+log = logging.getLogger(__name__)
 
 
 def update_key(update_id: int) -> str:
@@ -23,20 +37,85 @@ def update_key(update_id: int) -> str:
     return f"update:{update_id}"
 
 
+def update_kind(update: object) -> str:
+    """Return what an update carries ("message", "callback_query"...), never its content."""
+    if not isinstance(update, dict):
+        return "not an object"
+    kinds = sorted(key for key in update if key != "update_id")
+    return kinds[0] if kinds else "empty"
+
+
+def readable(update: Any) -> bool:
+    """Whether python-telegram-bot can parse the update and its text can be stored."""
+    try:
+        json.dumps(update, ensure_ascii=False).encode("utf-8")  # lone surrogates fail here
+        Update.de_json(update, None)
+    except Exception:  # any failure to read it is the same to us: skip it
+        return False
+    return True
+
+
 class JournalingQueue(asyncio.Queue):
-    def __init__(self, storage: Storage, channel: str) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        channel: str,
+        on_unreadable: Callable[[int, dict[str, Any]], None] | None = None,
+        *,
+        first_pause: float = JOURNAL_FIRST_PAUSE,
+    ) -> None:
         super().__init__()
         self.storage = storage
         self.channel = channel
+        self.on_unreadable = on_unreadable
+        self.first_pause = first_pause
 
     async def put(self, item: object) -> None:
-        """Record an update in the inbox, then queue it."""
+        """Record an update in the inbox, then queue it; wait while the inbox is unavailable."""
+        await self.put_within(item, None)
+
+    async def accept(self, raw: dict[str, Any], bot: Bot, patience: float) -> None:
+        """Take one update's JSON from a webhook: skip it if unreadable, else record and queue
+        it; raise StorageUnavailable if the inbox stays unavailable for ``patience`` s."""
+        if not readable(raw):
+            log.error("update %d (%s) could not be read and was skipped",
+                      raw["update_id"], update_kind(raw))  # fmt: skip
+            if self.on_unreadable is not None:
+                self.on_unreadable(raw["update_id"], raw)
+            return
+        await self.put_within(Update.de_json(raw, bot), patience)
+
+    async def put_within(self, item: object, patience: float | None) -> None:
         if isinstance(item, Update):
-            payload = json.dumps(item.to_dict(), ensure_ascii=False)
-            await self.storage.journal(
-                self.channel, [(update_key(item.update_id), item.update_id, payload)]
-            )
+            raw = item.to_dict()
+            payload = json.dumps(raw, ensure_ascii=False)
+            try:
+                payload.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: it can never be stored
+                log.error("update %d (%s) cannot be stored and was skipped",
+                          item.update_id, update_kind(raw))  # fmt: skip
+                if self.on_unreadable is not None:
+                    self.on_unreadable(item.update_id, raw)
+                return
+            await self._journal(item.update_id, payload, patience)
         await super().put(item)
+
+    async def _journal(self, update_id: int, payload: str, patience: float | None) -> None:
+        pause, waited = self.first_pause, 0.0
+        while True:
+            try:
+                await self.storage.journal(
+                    self.channel, [(update_key(update_id), update_id, payload)]
+                )
+                return
+            except StorageUnavailable as error:
+                if patience is not None and waited + pause > patience:
+                    raise
+                log.error("update %d not recorded (%s): not confirmed, trying again in %.1f s",
+                          update_id, error, pause)  # fmt: skip
+                await asyncio.sleep(pause)
+                waited += pause
+                pause = min(pause * 2, JOURNAL_MAX_PAUSE)
 
     async def replay(self, bot: Bot) -> int:
         """Queue again the updates fetched before a stop but never applied; return how many."""

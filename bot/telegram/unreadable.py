@@ -8,17 +8,20 @@ journal the same way after every restart.
 
 :class:`SkipUnreadable` wraps the request object used for ``getUpdates`` and replaces such an
 update in the answer by its bare ``update_id``: PTB then confirms it like any update it has
-no handler for, and the loop goes on. Only the id is logged, never the content.
+no handler for, and the loop goes on. Only the id and the update's kind are logged, never the
+content; ``on_unreadable`` receives the update so that its sender can be told.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from telegram import Update
 from telegram.request import BaseRequest, RequestData
+
+from bot.telegram.inbox import readable, update_kind
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +29,13 @@ log = logging.getLogger(__name__)
 class SkipUnreadable(BaseRequest):
     """A ``getUpdates`` request object that hands PTB only updates it can handle."""
 
-    def __init__(self, inner: BaseRequest) -> None:
+    def __init__(
+        self,
+        inner: BaseRequest,
+        on_unreadable: Callable[[int, dict[str, Any]], None] | None = None,
+    ) -> None:
         self.inner = inner
+        self.on_unreadable = on_unreadable
 
     @property
     def read_timeout(self) -> float | None:
@@ -56,10 +64,12 @@ class SkipUnreadable(BaseRequest):
         )  # fmt: skip
         if url.rsplit("/", 1)[-1] != "getUpdates":
             return code, payload
-        return code, readable_updates(payload)
+        return code, readable_updates(payload, self.on_unreadable)
 
 
-def readable_updates(payload: bytes) -> bytes:
+def readable_updates(
+    payload: bytes, on_unreadable: Callable[[int, dict[str, Any]], None] | None = None
+) -> bytes:
     """Return a ``getUpdates`` answer with every unreadable update reduced to its id."""
     try:
         answer = json.loads(payload)
@@ -75,17 +85,10 @@ def readable_updates(payload: bytes) -> bytes:
         update_id = update.get("update_id") if isinstance(update, dict) else None
         if not isinstance(update_id, int):
             continue  # nothing to confirm it by; PTB will report the batch
-        log.error("update %d could not be read and was skipped", update_id)
+        log.error("update %d (%s) could not be read and was skipped",
+                  update_id, update_kind(update))  # fmt: skip
+        if on_unreadable is not None:
+            on_unreadable(update_id, update)
         result[index] = {"update_id": update_id}
         changed = True
     return json.dumps(answer).encode() if changed else payload
-
-
-def readable(update: Any) -> bool:
-    """Whether PTB can parse the update and its text can be stored."""
-    try:
-        json.dumps(update, ensure_ascii=False).encode("utf-8")  # lone surrogates fail here
-        Update.de_json(update, None)
-    except Exception:  # any failure to read it is the same to us: skip it
-        return False
-    return True

@@ -1,0 +1,170 @@
+"""The web app that receives webhooks: ``/telegram`` and ``/healthz``, served by uvicorn.
+
+Every request is checked before its body is read: the secret header first (compared in
+constant time), then the declared length; the body is then read in pieces and refused once
+it passes the cap, so that a stranger cannot make the bot hold a large body in memory. An
+accepted update goes into the journaling update queue (recorded in the inbox) before the
+200 goes back: from then on it is the bot's to apply, even across a crash. When the inbox
+cannot be written in time, the answer is 503 and Telegram delivers the update again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.storage import StorageUnavailable
+
+MAX_UPDATE_BYTES = 1024 * 1024
+"""Telegram's updates are a few kilobytes; anything near this is not one."""
+JOURNAL_PATIENCE_SECONDS = 10.0
+"""How long a webhook request waits for the inbox before answering 503."""
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+
+log = logging.getLogger(__name__)
+
+Accept = Callable[[dict[str, Any]], Awaitable[None]]
+"""Takes one update's JSON: records it and queues it, or raises StorageUnavailable when the
+inbox stays unavailable for :data:`JOURNAL_PATIENCE_SECONDS`."""
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def read_capped(request: Request, cap: int) -> bytes:
+    """Read the body, refusing (TooLarge) a declared or actual length above ``cap``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdecimal() or int(declared) > cap):
+        raise TooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise TooLarge
+    return bytes(body)
+
+
+def telegram_endpoint(
+    secret: str, accept: Accept, *, cap: int = MAX_UPDATE_BYTES
+) -> Callable[[Request], Awaitable[Response]]:
+    """Return the handler for Telegram's webhook requests."""
+    expected = secret.encode()
+
+    async def endpoint(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            log.warning("webhook request without the right secret refused")
+            return Response(status_code=403)
+        try:
+            body = await read_capped(request, cap)
+        except TooLarge:
+            log.warning("webhook request over %d bytes refused", cap)
+            return Response(status_code=413)
+        try:
+            update = json.loads(body)
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            return Response(status_code=400)
+        try:
+            await accept(update)
+        except StorageUnavailable:
+            return Response(status_code=503)  # not recorded: Telegram will send it again
+        return Response(status_code=200)
+
+    return endpoint
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def web_app(routes: dict[str, Callable[[Request], Awaitable[Response]]]) -> Starlette:
+    """Build the app: one POST route per channel, and ``/healthz``."""
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            *(Route(path, handler, methods=["POST"]) for path, handler in routes.items()),
+        ]
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its signal handlers: the bot's own handle SIGINT and SIGTERM
+    (and stop the server with everything else)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class WebServer:
+    """The web app on a socket the bot binds itself, so that a port in use is reported with
+    its real cause; started, watched and stopped by the bot."""
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        self.app, self.host, self.port = app, host, port
+        self._task: asyncio.Task[None] | None = None
+        self._server: _Server | None = None
+        self._sock: socket.socket | None = None
+
+    async def start(self) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        sock.listen(128)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="off",
+            timeout_graceful_shutdown=5,
+        )  # fmt: skip
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # raises what stopped it
+                raise RuntimeError("the web server stopped while starting")
+            await asyncio.sleep(0.01)
+
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def failure(self) -> str:
+        """Why the server task ended, for the log (its type only)."""
+        if self._task is None or not self._task.done() or self._task.cancelled():
+            return "stopped"
+        error = self._task.exception()
+        return type(error).__name__ if error else "stopped"
+
+    async def stop(self) -> None:
+        """Stop serving and close the socket, also after the server died mid-way."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._task
+        if self._server is not None:
+            for server in self._server.servers:  # left open when the task was cut short
+                server.close()
+        if self._sock is not None:
+            self._sock.close()
+        self._task = self._server = self._sock = None

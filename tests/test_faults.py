@@ -11,6 +11,7 @@ import asyncio
 import gc
 import hashlib
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
 from bot import storage as storage_module
 from bot.app import DataDirInUse, only_writer, open_core
@@ -43,6 +44,7 @@ from tests.test_telegram_peer import (
     acked_numbers,
     bot_on,
     onboard,
+    quick_pacer,
     settings_for,
     texts,
 )
@@ -242,9 +244,7 @@ async def watched_bot(
     settings = settings_for(peer, data_dir, **extra)
     async with open_core(settings) as core:
         adapter = TelegramAdapter(core, storage_retry_seconds=0.3, download_retry_seconds=0.5)
-        application = build_application(
-            settings, adapter, rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=10)
-        )
+        application = build_application(settings, adapter, rate_limiter=quick_pacer())
         async with running(application, adapter, settings, poll_timeout=1, watchdog_seconds=0.3):
             yield core, adapter, application
 
@@ -448,3 +448,50 @@ async def _raw_post(port: int, path: str, secret: str, length: int) -> bytes:
 async def _chunks(total: int) -> AsyncIterator[bytes]:
     for _ in range(total // 65536):
         yield b" " * 65536
+
+
+@asynccontextmanager
+async def paced_bot(peer: BotApiPeer, data_dir: Path) -> AsyncIterator[Core]:
+    """The real application with the production pacing (1 message/s per chat, bursts of 3)."""
+    settings = settings_for(peer, data_dir)
+    async with open_core(settings) as core:
+        adapter = TelegramAdapter(core)
+        application = build_application(settings, adapter)
+        async with running(application, adapter, settings, poll_timeout=1):
+            yield core
+
+
+async def test_a_429_for_one_chat_delays_that_chat_only(peer, tmp_path):
+    async with paced_bot(peer, tmp_path / "data"):
+        await onboard(peer, 651)
+        await onboard(peer, 652)
+        before = len(texts(peer, 651))
+        peer.fail_next("sendMessage", 1, error_code=429, retry_after=4, chat_id=651)
+        peer.user(651).send_command("/status")
+        await peer.wait_for(lambda: len(peer.requests("sendMessage")) and any(
+            r.error_code == 429 for r in peer.requests("sendMessage")
+        ))  # fmt: skip
+        peer.user(652).send_command("/status")
+        await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 652)))
+        assert len(texts(peer, 651)) == before  # 651 still waits for its turn...
+        await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 651)), timeout=10)
+        # ...and gets its answer once the pause is over: delayed, not lost.
+
+
+async def test_one_chats_burst_is_paced_and_merged_while_others_are_answered(peer, tmp_path):
+    peer.limit_chats(per_second=1.0, burst=3)  # as Telegram does
+    async with paced_bot(peer, tmp_path / "data") as core:
+        await onboard(peer, 661)
+        await onboard(peer, 662)
+        shots = [b"\x89PNG\r\n\x1a\n" + os.urandom(400) for _ in range(30)]
+        before = len(texts(peer, 661))
+        for data in shots:
+            peer.user(661).send_photo(data)
+        await peer.wait_for(lambda: len(acked_numbers(peer, 661)) >= 3, timeout=10)
+        peer.user(662).send_command("/status")
+        await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 662)), timeout=10)
+        await peer.wait_for(lambda: len(acked_numbers(peer, 661)) == 30, timeout=60)
+        assert sorted(acked_numbers(peer, 661)) == list(range(1, 31))
+        assert len(texts(peer, 661)) - before < 15  # merged, not 30 messages queued
+        conv = await core.storage.load("telegram", "661")
+        assert conv is not None and len(conv.cases[0].evidence) == 30

@@ -22,13 +22,13 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
-from telegram.ext import AIORateLimiter
 
 from bot.app import open_core
 from bot.core import Core
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.telegram.app import TelegramAdapter, build_application, running
+from bot.telegram.pacing import ChatPacer
 from tests.botapi.recording_request import RecordingRequest
 from tests.conftest import REPO
 from tests.peer.botapi_peer import BotApiPeer
@@ -54,6 +54,11 @@ def settings_for(peer: BotApiPeer, data_dir: Path, **extra: object) -> Settings:
     )
 
 
+def quick_pacer() -> ChatPacer:
+    """Per-chat pacing as in production, with limits high enough not to slow the tests."""
+    return ChatPacer(chat_rate=50, chat_burst=10, overall_rate=0, max_retries=10)
+
+
 @asynccontextmanager
 async def bot_on(peer: BotApiPeer, data_dir: Path, **extra: object) -> AsyncIterator[Running]:
     """Run the real application against the peer, checking every request against the schema."""
@@ -64,7 +69,7 @@ async def bot_on(peer: BotApiPeer, data_dir: Path, **extra: object) -> AsyncIter
         adapter = TelegramAdapter(core)
         application = build_application(
             settings, adapter, request=request, get_updates_request=updates,
-            rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=10),
+            rate_limiter=quick_pacer(),
         )  # fmt: skip
         async with running(application, adapter, settings, poll_timeout=1):
             yield Running(core, adapter, request)
@@ -86,6 +91,8 @@ def acked_numbers(peer: BotApiPeer, chat_id: int) -> list[int]:
     found = []
     for text in texts(peer, chat_id):
         found += [int(n) for n in re.findall(r"evidence item #(\d+)", text)]
+        if merged := re.match(r"Saved \d+ items as evidence: (.*)\.$", text):  # a burst's
+            found += [int(n) for n in re.findall(r"#(\d+)", merged.group(1))]
     return found
 
 

@@ -1,8 +1,11 @@
-"""One acknowledgement per album.
+"""One acknowledgement per album, and per burst.
 
 Telegram delivers an album as separate messages sharing a ``media_group_id``, with no end
 marker. Each item is stored and recorded as it arrives; the acknowledgements are held back
 and merged into one message once no new item of the album arrived for ``delay`` seconds.
+The same is done for items forwarded one by one faster than the chat's messages may be sent
+(a burst): their acknowledgements are merged instead of queueing one message each. Before
+any other message goes to a chat, what is held for it is sent, so the order holds.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-Flush = Callable[[int, str, list[int], list[int]], Coroutine[Any, Any, None]]
-"""(chat id, language, numbers saved, numbers that were duplicates) -> send."""
+Flush = Callable[[int, str, list[int], list[int], bool], Coroutine[Any, Any, None]]
+"""(chat id, language, numbers saved, numbers that were duplicates, an album?) -> send."""
 
 
 @dataclass
 class _Album:
     chat_id: int
     lang: str
+    album: bool
     saved: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
@@ -32,32 +36,50 @@ class AlbumAcks:
         self._albums: dict[str, _Album] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def add(self, album_id: str, chat_id: int, lang: str, number: int, duplicate: bool) -> None:
+    def add(
+        self,
+        album_id: str,
+        chat_id: int,
+        lang: str,
+        number: int,
+        duplicate: bool,
+        album: bool = True,
+    ) -> None:
         """Hold an acknowledgement and (re)start the album's quiet-period timer."""
-        album = self._albums.setdefault(album_id, _Album(chat_id, lang))
-        album.lang = lang
-        (album.duplicates if duplicate else album.saved).append(number)
-        if album.timer is not None:
-            album.timer.cancel()
+        held = self._albums.setdefault(album_id, _Album(chat_id, lang, album))
+        held.lang = lang
+        (held.duplicates if duplicate else held.saved).append(number)
+        if held.timer is not None:
+            held.timer.cancel()
         loop = asyncio.get_running_loop()
-        album.timer = loop.call_later(self.delay, self._fire, album_id)
+        held.timer = loop.call_later(self.delay, self._fire, album_id)
 
-    def _fire(self, album_id: str) -> None:
+    def holds(self, chat_id: int) -> bool:
+        return any(album.chat_id == chat_id for album in self._albums.values())
+
+    def _fire(self, album_id: str) -> asyncio.Task[None] | None:
         album = self._albums.pop(album_id, None)
         if album is None:
-            return
+            return None
+        if album.timer is not None:
+            album.timer.cancel()
         task = asyncio.create_task(
-            self.flush(album.chat_id, album.lang, album.saved, album.duplicates)
+            self.flush(album.chat_id, album.lang, album.saved, album.duplicates, album.album)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def flush_chat(self, chat_id: int) -> None:
+        """Send now what is held for one chat (before another message to it)."""
+        held = [key for key, album in self._albums.items() if album.chat_id == chat_id]
+        tasks = [task for key in held if (task := self._fire(key)) is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def drain(self) -> None:
         """Send every held acknowledgement now (at shutdown, and in tests)."""
         for album_id in list(self._albums):
-            album = self._albums[album_id]
-            if album.timer is not None:
-                album.timer.cancel()
             self._fire(album_id)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)

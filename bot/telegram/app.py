@@ -41,9 +41,9 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     ContextTypes,
     TypeHandler,
     Updater,
@@ -59,6 +59,7 @@ from bot.storage import StorageUnavailable
 from bot.telegram.albums import AlbumAcks
 from bot.telegram.inbox import JournalingQueue, update_key
 from bot.telegram.ordering import PerChatOrderedProcessor
+from bot.telegram.pacing import ChatPacer
 from bot.telegram.unreadable import SkipUnreadable
 from bot.telegram.updates import Incoming, encode_callback, to_event
 from bot.web import JOURNAL_PATIENCE_SECONDS, WebServer, telegram_endpoint, web_app
@@ -85,6 +86,8 @@ SLOW_DOWNLOAD_BYTES = 2 * 1024 * 1024
 """Files larger than this take long enough to download that the chat shows "typing"."""
 IN_FLIGHT = 32
 """Updates worked on at once, and HTTP connections; moderate, as httpcore's costs grow."""
+ACK_KEYS = frozenset({"evidence.saved", "evidence.duplicate"})
+"""The replies that acknowledge one evidence item (merged in albums and bursts)."""
 _TAGS = re.compile(r"<[^>]+>")
 
 log = logging.getLogger(__name__)
@@ -114,6 +117,9 @@ class TelegramAdapter:
     def __post_init__(self) -> None:
         self.albums = AlbumAcks(self._send_album_ack)
         self.bot: Bot | None = None
+        self.pacer: ChatPacer | None = None
+        """The rate limiter, when it paces per chat: acknowledgements are merged while a chat
+        waits for its turn."""
         self._tasks: set[asyncio.Task[object]] = set()
         self.waiting: dict[int, Waiting] = {}
         """Updates kept in the inbox to be tried again, by update id."""
@@ -282,24 +288,37 @@ class TelegramAdapter:
     async def send(
         self, bot: Bot, chat_id: int, outs: Sequence[Out], pressed: Message | None = None
     ) -> None:
-        """Send texts, keyboards and files in order; edit a toggled keyboard in place."""
+        """Send texts, keyboards and files in order; edit a toggled keyboard in place. An
+        evidence acknowledgement is held and merged with the next ones when it belongs to an
+        album or the chat is being paced (a burst of forwards)."""
         outs = list(outs)
         if pressed is not None:
             outs = await self._settle_pressed(bot, pressed, outs)
         for out in merge_short(outs):
+            if isinstance(out, OutText) and out.key in ACK_KEYS and out.number is not None:
+                duplicate = out.key == "evidence.duplicate"
+                if out.group is not None:
+                    self.albums.add(out.group, chat_id, out.lang, out.number, duplicate)
+                    continue
+                if self.albums.holds(chat_id) or self._paced(chat_id):
+                    self.albums.add(f"burst:{chat_id}", chat_id, out.lang, out.number,
+                                    duplicate, album=False)  # fmt: skip
+                    continue
+            await self.albums.flush_chat(chat_id)  # what is held goes first
             if isinstance(out, OutLater):
                 await self._send_later(bot, chat_id, out)
             elif isinstance(out, OutFile):
                 await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
                 await bot.send_document(chat_id, InputFile(out.data, filename=out.name))
-            elif out.group is not None and out.number is not None:
-                duplicate = out.key == "evidence.duplicate"
-                self.albums.add(out.group, chat_id, out.lang, out.number, duplicate)
             else:
                 await bot.send_message(
                     chat_id, out.text, parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(out), link_preview_options=NO_PREVIEW,
                 )  # fmt: skip
+
+    def _paced(self, chat_id: int) -> bool:
+        """Whether a message to this chat would wait for its turn now."""
+        return self.pacer is not None and self.pacer.ready_in(chat_id) > 0
 
     async def _send_later(self, bot: Bot, chat_id: int, later: OutLater) -> None:
         """Build slow files (the dossier) while a progress message counts up, then send them."""
@@ -367,15 +386,16 @@ class TelegramAdapter:
             log.warning("side request failed: %s", type(task.exception()).__name__)
 
     async def _send_album_ack(
-        self, chat_id: int, lang: str, saved: list[int], duplicates: list[int]
+        self, chat_id: int, lang: str, saved: list[int], duplicates: list[int], album: bool
     ) -> None:
         bot = self.bot
         if bot is None:
             return
         texts = []
         if saved:
+            key = "evidence.album_saved" if album else "evidence.burst_saved"
             texts.append(self.core.content.text(
-                "evidence.album_saved", lang, {"count": len(saved), "numbers": _numbers(saved)}
+                key, lang, {"count": len(saved), "numbers": _numbers(saved)}
             ))  # fmt: skip
         if duplicates:
             texts.append(self.core.content.text(
@@ -489,17 +509,19 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
-    rate_limiter: AIORateLimiter | None = None,
+    rate_limiter: BaseRateLimiter[int] | None = None,
 ) -> Application:
     """Build the application from settings and register every handler, in one place."""
     assert settings.telegram_bot_token is not None
+    limiter = rate_limiter or ChatPacer()
+    adapter.pacer = limiter if isinstance(limiter, ChatPacer) else None
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .concurrent_updates(PerChatOrderedProcessor(in_flight=IN_FLIGHT))
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
+        .rate_limiter(limiter)
         .request(request or HTTPXRequest(connection_pool_size=IN_FLIGHT, read_timeout=30))
         .get_updates_request(SkipUnreadable(
             get_updates_request or HTTPXRequest(read_timeout=60), adapter.unreadable

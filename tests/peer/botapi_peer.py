@@ -18,6 +18,7 @@ import contextlib
 import copy
 import itertools
 import json
+import math
 import random
 import re
 import time
@@ -298,6 +299,9 @@ class BotApiPeer:
         self._blocked: set[int] = set()
         self._fail: dict[str, list[ApiError]] = {}
         self._flood_rate, self._flood_retry = 0.0, 1
+        self._chat_limit: tuple[float, float] | None = None
+        self._chat_tokens: dict[int, tuple[float, float]] = {}
+        self.chat_429s = 0
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -424,13 +428,35 @@ class BotApiPeer:
         error_code: int = 429,
         retry_after: int = 1,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next ``n`` calls of ``method`` with an error (429 carries retry_after)."""
+        """Answer the next ``n`` calls of ``method`` (to ``chat_id`` only, if given) with an
+        error (429 carries retry_after)."""
         texts = {429: f"Too Many Requests: retry after {retry_after}", 502: "Bad Gateway"}
         texts |= {403: "Forbidden: bot was blocked by the user", 500: "Internal Server Error"}
         text = description or texts.get(error_code, "Bad Request: injected failure")
         errors = [ApiError(error_code, text, retry_after if error_code == 429 else None)] * n
-        self._fail.setdefault(method.lower(), []).extend(errors)
+        key = method.lower() if chat_id is None else f"{method.lower()}:{chat_id}"
+        self._fail.setdefault(key, []).extend(errors)
+
+    def limit_chats(self, per_second: float = 1.0, burst: int = 3) -> None:
+        """Enforce Telegram's limit per chat: ``burst`` messages at once, then ``per_second``
+        (sendChatAction excluded); a message over it gets 429 with the seconds to wait."""
+        self._chat_limit = (per_second, float(burst))
+
+    def _limit_chat(self, chat_id: int, method: str) -> None:
+        if method == "sendChatAction":
+            return
+        rate, burst = self._chat_limit
+        now = time.monotonic()
+        tokens, then = self._chat_tokens.get(chat_id, (burst, now))
+        tokens = min(burst, tokens + (now - then) * rate)
+        if tokens < 1:
+            self._chat_tokens[chat_id] = (tokens, now)
+            self.chat_429s += 1
+            wait = max(1, math.ceil((1 - tokens) / rate))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+        self._chat_tokens[chat_id] = (tokens - 1, now)
 
     def flood(self, rate: float = 0.1, retry_after: int = 1) -> None:
         """Answer a share ``rate`` of send* calls with 429 (seeded RNG); ``rate=0`` stops."""
@@ -463,7 +489,7 @@ class BotApiPeer:
                 k: f.data for k, f in entry.files.items() if f"attach://{k}" not in attached
             }
             self.violations += validate_request(method, entry.params | uploads)
-            self._inject_faults(method)
+            self._inject_faults(method, entry.params.get("chat_id"))
             handler = getattr(self, f"_m_{method.lower()}", None)
             if handler is None:
                 raise ApiError(400, f"Bad Request: BotApiPeer does not implement {method}")
@@ -509,9 +535,13 @@ class BotApiPeer:
             return _answer(ApiError(404, "Not Found"))
         return web.Response(body=stored.content(), content_type="application/octet-stream")
 
-    def _inject_faults(self, method: str) -> None:
+    def _inject_faults(self, method: str, chat_id: object = None) -> None:
         if pending := self._fail.get(method.lower()):
             raise pending.pop(0)
+        if pending := self._fail.get(f"{method.lower()}:{chat_id}"):
+            raise pending.pop(0)
+        if self._chat_limit and isinstance(chat_id, int) and method.startswith("send"):
+            self._limit_chat(chat_id, method)
         retry = self._flood_retry
         if method.startswith("send") and self._rng.random() < self._flood_rate:
             raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)

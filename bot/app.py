@@ -64,6 +64,7 @@ async def _open(settings: Settings, exports_dir: Path | None) -> AsyncIterator[C
             max_download_bytes=settings.max_download_bytes,
             retention_days=settings.retention_days,
             work_dir=work_dir,
+            pending_dir=settings.data_dir / "exports-pending",
             exports_dir=exports_dir,
         )
 

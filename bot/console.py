@@ -170,6 +170,7 @@ class Console:
         for item in items:
             if isinstance(item, OutLater):
                 self.show(await item.build(None))
+                item.delivered()
             else:
                 self.show([item])
 

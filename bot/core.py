@@ -81,6 +81,8 @@ class OutLater:
 
     lang: str
     build: Callable[[Progress | None], Awaitable[list[OutFile]]]
+    delivered: Callable[[], None] = lambda: None
+    """To call once every file was sent: the export is no longer pending."""
 
 
 Out = OutText | OutFile | OutLater
@@ -136,6 +138,9 @@ class Core:
     work_dir: Path = Path("data/tmp")
     """Where the dossier is built (removed after sending); on the data directory's disk."""
     retention_days: int = 0
+    pending_dir: Path | None = None
+    """Where an export in progress leaves a marker (owner and case, nothing else) until it is
+    delivered: one left at start-up was cut short, and its user is told at the next message."""
     exports_dir: Path | None = None
     """Where a single-user channel (the console) keeps the files it was sent, named
     ``case<N>-...``; they go with their case."""
@@ -147,6 +152,13 @@ class Core:
 
     def __post_init__(self) -> None:
         self.renderer = Renderer(self.content)
+        self._interrupted: dict[str, set[int]] = {}
+        """Exports cut short before this start, by owner: told at the user's next message."""
+        if self.pending_dir is not None and self.pending_dir.is_dir():
+            for marker in self.pending_dir.iterdir():
+                owner, _, case = marker.name.partition("-case")
+                if case.isdecimal():
+                    self._interrupted.setdefault(owner, set()).add(int(case))
 
     def lock(self, channel: str, user_id: str) -> asyncio.Lock:
         """Return the lock that keeps one user's events in order."""
@@ -267,6 +279,11 @@ class Core:
                 number = path.name.removeprefix("case").partition("-")[0]
                 if everything or (number.isdecimal() and int(number) in cases):
                     path.unlink(missing_ok=True)
+        if self.pending_dir is not None and self.pending_dir.is_dir():
+            for marker in self.pending_dir.glob(f"{owner}-case*"):
+                number = marker.name.rpartition("-case")[2]
+                if everything or (number.isdecimal() and int(number) in cases):
+                    marker.unlink(missing_ok=True)
         if self.work_dir.is_dir():
             for child in self.work_dir.glob(f"{owner}-*"):
                 shutil.rmtree(child, ignore_errors=True)
@@ -275,13 +292,43 @@ class Core:
         self, applied: tuple[Result, list[str]], escape: Callable[[str], str]
     ) -> list[Out]:
         result, orphans = applied
+        notices = self._interruption_notices(result)
         if orphans:
             async with self._files.removing():
                 still_needed = [
                     sha for sha in orphans if await self.storage.sha256_referenced(sha)
                 ]
                 await self.evidence.remove(sha for sha in orphans if sha not in still_needed)
-        return self.present(result, escape)
+        return [*notices, *self.present(result, escape)]
+
+    def _interruption_notices(self, result: Result) -> list[Out]:
+        """Tell the user once about their exports a restart cut short (none if erased)."""
+        conv = result.conversation
+        owner = _owner(conv.channel, conv.user_id)
+        cases = self._interrupted.pop(owner, set())
+        for case in cases:
+            self._pending_marker(owner, case).unlink(missing_ok=True)
+        if result.erase_user:
+            return []
+        key = "export.interrupted"
+        return [
+            OutText(self.content.text(key, result.lang, {"case": case}), result.lang, key=key)
+            for case in sorted(cases)
+            if conv.case(case) is not None
+        ]
+
+    def _pending_marker(self, owner: str, case: int) -> Path:
+        assert self.pending_dir is not None
+        return self.pending_dir / f"{owner}-case{case}"
+
+    def _export_pending(self, owner: str, case: int) -> Callable[[], None]:
+        """Leave the marker of an export in progress; return what removes it."""
+        if self.pending_dir is None:
+            return lambda: None
+        self.pending_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        marker = self._pending_marker(owner, case)
+        marker.touch(mode=0o600)
+        return lambda: marker.unlink(missing_ok=True)
 
     def present(self, result: Result, escape: Callable[[str], str] = str) -> list[Out]:
         """Turn the dialog's replies into texts and files in the user's language."""
@@ -331,7 +378,8 @@ class Core:
         if reply.render.template == DOSSIER:
             conv = result.conversation
             owner = _owner(conv.channel, conv.user_id)
-            return [head, OutLater(lang, self._dossier_builder(case, lang, owner))]
+            delivered = self._export_pending(owner, case.number)
+            return [head, OutLater(lang, self._dossier_builder(case, lang, owner), delivered)]
         render, now = reply.render, self.clock()
         out: list[Out] = [head] if text.strip() else []
         if render.in_chat:

@@ -29,7 +29,7 @@ from telegram.ext import Application
 
 from bot import storage as storage_module
 from bot.app import DataDirInUse, only_writer, open_core
-from bot.core import Core
+from bot.core import Core, OutLater, OutText
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.telegram import app as telegram_app
@@ -495,3 +495,27 @@ async def test_one_chats_burst_is_paced_and_merged_while_others_are_answered(pee
         assert len(texts(peer, 661)) - before < 15  # merged, not 30 messages queued
         conv = await core.storage.load("telegram", "661")
         assert conv is not None and len(conv.cases[0].evidence) == 30
+
+
+async def test_an_export_cut_short_by_a_restart_is_reported_at_the_next_message(tmp_path):
+    settings = local_settings(tmp_path)
+    async with open_core(settings) as core:
+        await core.handle("console", "ana", Start(at=NOW, client_lang="en"))
+        outs = await core.handle("console", "ana", Command(at=NOW, name="export"))
+        assert any(isinstance(out, OutLater) for out in outs)
+        # the process dies here: the dossier is never built nor sent
+    async with open_core(settings) as core:
+        await core.handle("console", "other", Start(at=NOW, client_lang="en"))
+        outs = await core.handle("console", "ana", Text(at=NOW, client_lang="en", text="hi"))
+        first = outs[0]
+        assert isinstance(first, OutText) and "case #1" in first.text
+        assert "not finished" in first.text and "/export" in first.text
+        again = await core.handle("console", "ana", Text(at=NOW, client_lang="en", text="hi"))
+        assert not any("not finished" in getattr(out, "text", "") for out in again)  # once
+        outs = await core.handle("console", "ana", Command(at=NOW, name="export"))
+        later = next(out for out in outs if isinstance(out, OutLater))
+        assert await later.build(None)
+        later.delivered()
+    async with open_core(settings) as core:  # delivered: nothing to report after a restart
+        outs = await core.handle("console", "ana", Text(at=NOW, client_lang="en", text="hi"))
+        assert not any("not finished" in getattr(out, "text", "") for out in outs)

@@ -345,6 +345,7 @@ class TelegramAdapter:
         for file in files:
             await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
             await bot.send_document(chat_id, InputFile(file.data, filename=file.name))
+        later.delivered()
 
     async def _settle_pressed(self, bot: Bot, pressed: Message, outs: list[Out]) -> list[Out]:
         """Edit the pressed message's keyboard when the answer is the same question (a

@@ -77,9 +77,15 @@ def _run(settings: Settings, command: str | None) -> int:
         lang = content.index.pick_language(client_language())
         print(content.text("console.no_token", lang), file=sys.stderr)
     if command is None and settings.telegram_bot_token is not None:
-        from bot.telegram import run_telegram
+        from bot.telegram.app import StartFailed, run_telegram
 
-        return run_telegram(settings)
+        try:
+            return run_telegram(settings)
+        except StartFailed as failure:
+            content = Content.load(settings.content_dir)
+            lang = content.index.pick_language(client_language())
+            print(content.text(failure.key, lang, failure.params), file=sys.stderr)
+            return 1
     try:
         asyncio.run(console(settings))
     except KeyboardInterrupt:

@@ -29,6 +29,11 @@ token), API parameters (message texts) and SQL arguments."""
 _TOKEN = re.compile(r"(?<!\d)\d{6,12}:[A-Za-z0-9_-]{30,}")
 
 
+def redact(text: str) -> str:
+    """Return ``text`` with anything shaped like a bot token replaced."""
+    return _TOKEN.sub("[token]", text)
+
+
 class RedactTokens(logging.Filter):
     """A last line of defence: replace anything shaped like a bot token in a record."""
 

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -519,3 +520,39 @@ async def test_an_export_cut_short_by_a_restart_is_reported_at_the_next_message(
     async with open_core(settings) as core:  # delivered: nothing to report after a restart
         outs = await core.handle("console", "ana", Text(at=NOW, client_lang="en", text="hi"))
         assert not any("not finished" in getattr(out, "text", "") for out in outs)
+
+
+def _start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in _env(tmp_path).items() if not k.startswith("WEBHOOK_")}
+    full = clean | {"LANG": "en_US.UTF-8", "TELEGRAM_BOT_TOKEN": TOKEN} | env
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], capture_output=True, text=True, env=full,
+        cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+
+
+async def test_a_failed_start_names_its_real_cause(peer, tmp_path):
+    closed = _free_port()
+    unreachable = await asyncio.to_thread(
+        _start, tmp_path, TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{closed}/bot"
+    )
+    wrong = await asyncio.to_thread(
+        _start, tmp_path, TELEGRAM_API_BASE_URL=peer.base_url,
+        TELEGRAM_BOT_TOKEN="7012345678:AAF" + "y" * 32,
+    )  # fmt: skip
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = await asyncio.to_thread(
+            _start, tmp_path, TELEGRAM_API_BASE_URL=peer.base_url,
+            WEBHOOK_URL="https://bot.example.org/telegram", WEBHOOK_SECRET="s3cret",
+            WEBHOOK_PORT=str(port),
+        )  # fmt: skip
+    for done in (unreachable, wrong, busy):
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert "still running" not in done.stderr and "AAF" not in done.stderr
+    assert f"Bot API at http://127.0.0.1:{closed}/bot could not be reached" in unreachable.stderr
+    assert "Telegram refused the token" in wrong.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+    assert "Address already in use" in busy.stderr

@@ -39,7 +39,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -53,7 +53,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.app import open_core
 from bot.core import CHAT_LIMIT, Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
-from bot.logs import log_salt, user_ref
+from bot.logs import log_salt, redact, user_ref
 from bot.settings import Settings
 from bot.storage import StorageUnavailable
 from bot.telegram.albums import AlbumAcks
@@ -536,8 +536,32 @@ def build_application(
     return application
 
 
+class StartFailed(Exception):
+    """The bot could not start; ``key`` and ``params`` say why, for the operator."""
+
+    def __init__(self, key: str, **params: str) -> None:
+        super().__init__(key)
+        self.key, self.params = key, params
+
+
+def start_failure(error: BaseException, settings: Settings) -> StartFailed:
+    """Name the real cause of a failed start (never the token)."""
+    detail = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+    if isinstance(error, InvalidToken):
+        return StartFailed("console.start_bad_token")
+    if isinstance(error, NetworkError):
+        return StartFailed(
+            "console.start_unreachable", url=settings.telegram_api_base_url, error=detail
+        )
+    if isinstance(error, OSError):
+        address = f"{settings.webhook_listen}:{settings.webhook_port}"
+        return StartFailed("console.start_cannot_listen", address=address, error=detail)
+    return StartFailed("console.start_failed", error=detail)
+
+
 def run_telegram(settings: Settings) -> int:
-    """Run the bot on Telegram until interrupted: webhook if configured, else polling."""
+    """Run the bot on Telegram until interrupted: webhook if configured, else polling.
+    Raise :class:`StartFailed` if it cannot start."""
 
     async def main() -> None:
         async with open_core(settings) as core:
@@ -549,8 +573,16 @@ def run_telegram(settings: Settings) -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            async with running(application, adapter, settings):
-                await stop.wait()
+            started = False
+            try:
+                async with running(application, adapter, settings):
+                    started = True
+                    await stop.wait()
+            except Exception as error:
+                if started:
+                    raise
+                log.error("start failed: %s", type(error).__name__)
+                raise start_failure(error, settings) from None
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

@@ -169,7 +169,7 @@ async def test_a_user_walks_through_all_five_steps(bot: Bot):
     expected = sorted(
         f"case1-{d.replace('_', '-')}-{lang}.txt" for d in documents for lang in ("zh-Hans", "en")
     )  # Chinese bodies read Chinese; the user gets an English copy to read
-    for _ in range(100):
+    for _ in range(400):  # paced as Telegram asks: about one message a second in a chat
         if len(emu.sent_files) >= len(expected):
             break
         await asyncio.sleep(0.1)

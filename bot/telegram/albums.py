@@ -15,17 +15,20 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-Flush = Callable[[int, str, list[int], list[int], bool], Coroutine[Any, Any, None]]
-"""(chat id, language, numbers saved, numbers that were duplicates, an album?) -> send."""
+Flush = Callable[["Held"], Coroutine[Any, Any, None]]
+"""Sends what was held for one album or burst."""
 
 
 @dataclass
-class _Album:
+class Held:
     chat_id: int
     lang: str
     album: bool
+    """An album (else a burst of single forwards)."""
     saved: list[int] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    """Each acknowledgement as it would have been sent alone."""
     timer: asyncio.TimerHandle | None = None
 
 
@@ -33,7 +36,7 @@ class AlbumAcks:
     def __init__(self, flush: Flush, delay: float = 1.5) -> None:
         self.flush = flush
         self.delay = delay
-        self._albums: dict[str, _Album] = {}
+        self._albums: dict[str, Held] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def add(
@@ -44,10 +47,12 @@ class AlbumAcks:
         number: int,
         duplicate: bool,
         album: bool = True,
+        text: str = "",
     ) -> None:
         """Hold an acknowledgement and (re)start the album's quiet-period timer."""
-        held = self._albums.setdefault(album_id, _Album(chat_id, lang, album))
+        held = self._albums.setdefault(album_id, Held(chat_id, lang, album))
         held.lang = lang
+        held.texts.append(text)
         (held.duplicates if duplicate else held.saved).append(number)
         if held.timer is not None:
             held.timer.cancel()
@@ -63,9 +68,7 @@ class AlbumAcks:
             return None
         if album.timer is not None:
             album.timer.cancel()
-        task = asyncio.create_task(
-            self.flush(album.chat_id, album.lang, album.saved, album.duplicates, album.album)
-        )
+        task = asyncio.create_task(self.flush(album))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

@@ -56,7 +56,7 @@ from bot.evidence_store import TooLarge
 from bot.logs import log_salt, redact, user_ref
 from bot.settings import Settings
 from bot.storage import StorageUnavailable
-from bot.telegram.albums import AlbumAcks
+from bot.telegram.albums import AlbumAcks, Held
 from bot.telegram.inbox import JournalingQueue, update_key
 from bot.telegram.ordering import PerChatOrderedProcessor
 from bot.telegram.pacing import ChatPacer
@@ -302,7 +302,7 @@ class TelegramAdapter:
                     continue
                 if self.albums.holds(chat_id) or self._paced(chat_id):
                     self.albums.add(f"burst:{chat_id}", chat_id, out.lang, out.number,
-                                    duplicate, album=False)  # fmt: skip
+                                    duplicate, album=False, text=out.text)  # fmt: skip
                     continue
             await self.albums.flush_chat(chat_id)  # what is held goes first
             if isinstance(out, OutLater):
@@ -386,22 +386,23 @@ class TelegramAdapter:
         if not task.cancelled() and task.exception() is not None:
             log.warning("side request failed: %s", type(task.exception()).__name__)
 
-    async def _send_album_ack(
-        self, chat_id: int, lang: str, saved: list[int], duplicates: list[int], album: bool
-    ) -> None:
-        bot = self.bot
+    async def _send_album_ack(self, held: Held) -> None:
+        bot, chat_id, lang = self.bot, held.chat_id, held.lang
         if bot is None:
             return
-        texts = []
-        if saved:
-            key = "evidence.album_saved" if album else "evidence.burst_saved"
-            texts.append(self.core.content.text(
-                key, lang, {"count": len(saved), "numbers": _numbers(saved)}
-            ))  # fmt: skip
-        if duplicates:
-            texts.append(self.core.content.text(
-                "evidence.album_duplicates", lang, {"numbers": _numbers(duplicates)}
-            ))  # fmt: skip
+        if not held.album and len(held.texts) == 1:
+            texts = list(held.texts)  # one item after all: its own acknowledgement
+        else:
+            texts = []
+            if held.saved:
+                key = "evidence.album_saved" if held.album else "evidence.burst_saved"
+                texts.append(self.core.content.text(
+                    key, lang, {"count": len(held.saved), "numbers": _numbers(held.saved)}
+                ))  # fmt: skip
+            if held.duplicates:
+                texts.append(self.core.content.text(
+                    "evidence.album_duplicates", lang, {"numbers": _numbers(held.duplicates)}
+                ))  # fmt: skip
         try:
             await bot.send_message(chat_id, "\n".join(texts), parse_mode=ParseMode.HTML)
         except Forbidden:

@@ -28,7 +28,7 @@ import pytest
 from pydantic import SecretStr
 from telegram.ext import Application
 
-from bot import storage as storage_module
+from bot import db as db_module
 from bot.app import DataDirInUse, only_writer, open_core
 from bot.core import Core, OutLater, OutText
 from bot.settings import Settings
@@ -168,7 +168,7 @@ async def test_an_unreadable_stored_conversation_is_set_aside_and_the_user_goes_
     async with open_core(settings) as core:
         await core.handle("console", "broken", Start(at=NOW, client_lang="en"))
         await core.handle("console", "fine", Start(at=NOW, client_lang="en"))
-        db = core.storage._db
+        db = core.storage._db._db  # type: ignore[attr-defined]  # the SQLite connection
         await db.execute(
             "UPDATE cases SET data = '{\"state\": \"no such state\"' WHERE user_id = 'broken'"
         )
@@ -281,7 +281,7 @@ async def test_a_locked_database_delays_updates_and_loses_none(
 ):
     """Another program holds the write lock longer than the bot waits for it: fetched updates
     stay unconfirmed and are recorded once it is free; the polling goes on."""
-    monkeypatch.setattr(storage_module, "_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)
     data = tmp_path / "data"
     async with watched_bot(peer, data) as (core, _, application):
         await onboard(peer, 601)
@@ -307,7 +307,7 @@ async def test_updates_that_cannot_be_saved_wait_in_order_and_the_user_is_told(
     """Updates recorded before a stop are queued again at start while the database is
     locked: the user reads the truth (kept, not saved yet), and once the lock is gone every
     update is applied, in the order sent, once."""
-    monkeypatch.setattr(storage_module, "_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)
     data = tmp_path / "data"
     async with watched_bot(peer, data):
         await onboard(peer, 611)
@@ -348,15 +348,15 @@ async def test_a_full_disk_delays_the_update_until_there_is_room(peer, tmp_path,
     data = tmp_path / "data"
     async with watched_bot(peer, data) as (core, _, _):
         await onboard(peer, 621)
-        db = core.storage._db
-        async with core.storage._lock:
+        db = core.storage._db._db  # type: ignore[attr-defined]  # the SQLite connection
+        async with core.storage._db._lock:  # type: ignore[attr-defined]
             await db.execute("VACUUM")  # no free pages left to fill
             ((pages,),) = await db.execute_fetchall("PRAGMA page_count")
             await db.execute(f"PRAGMA max_page_count = {pages}")
         long_text = "催收 SECRET " * 800  # needs new pages: the disk is "full"
         peer.user(621).send_text(long_text)
         await peer.wait_for(lambda: "SQLITE_FULL" in caplog.text, timeout=10)
-        async with core.storage._lock:
+        async with core.storage._db._lock:  # type: ignore[attr-defined]
             await db.execute("PRAGMA max_page_count = 1073741823")
         await peer.wait_for(
             lambda: any("save this text as evidence" in t for t in texts(peer, 621)), timeout=20
@@ -398,7 +398,7 @@ async def test_the_webhook_checks_the_secret_and_the_size_before_reading_the_bod
 async def test_the_webhook_answers_503_while_the_inbox_is_locked_and_the_watchdog_restarts_it(
     peer, tmp_path, monkeypatch, caplog
 ):
-    monkeypatch.setattr(storage_module, "_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(telegram_app, "JOURNAL_PATIENCE_SECONDS", 1.0)
     port = _free_port()
     url = f"http://127.0.0.1:{port}/telegram"

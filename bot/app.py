@@ -56,7 +56,7 @@ async def _open(settings: Settings, exports_dir: Path | None) -> AsyncIterator[C
     work_dir = settings.data_dir / "tmp"
     clear_directory(work_dir)  # a dossier cut short by a crash holds a user's files
     load_or_create(settings.data_dir)  # the key that signs dossiers, made at first start
-    async with await Storage.open(settings.database_path) as storage:
+    async with await Storage.open(settings.database) as storage:
         yield Core(
             content=content,
             storage=storage,

@@ -33,6 +33,8 @@ from psycopg_pool import AsyncConnectionPool
 BUSY_TIMEOUT_MS: Final = 10_000
 """How long SQLite waits for another writer's lock before giving up."""
 POOL_SIZE: Final = 8
+OPEN_TIMEOUT_SECONDS = 30.0
+"""How long opening PostgreSQL waits for a first connection (it may be starting too)."""
 
 
 class StorageError(Exception):
@@ -234,7 +236,7 @@ class PostgresDatabase:
             kwargs={"autocommit": True, "connect_timeout": 10},
         )  # fmt: skip
         try:
-            await pool.open(wait=True, timeout=30)
+            await pool.open(wait=True, timeout=OPEN_TIMEOUT_SECONDS)
         except psycopg.Error as error:
             await pool.close()
             raise _pg_error(error) from error

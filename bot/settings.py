@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     data_dir: Path = Path("data")
+    database_url: SecretStr | None = None
+    """``postgresql://user:password@host/db`` to keep the records in PostgreSQL instead of
+    ``DATA_DIR/bot.sqlite3`` (evidence files stay in ``DATA_DIR``)."""
     content_dir: Path = DEFAULT_DIR
     max_download_bytes: int = Field(default=TELEGRAM_DOWNLOAD_LIMIT, gt=0)
     retention_days: int = Field(default=0, ge=0)
@@ -33,6 +36,12 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "bot.sqlite3"
+
+    @property
+    def database(self) -> Path | str:
+        """Where the storage lives: the PostgreSQL URL if set, else the SQLite file."""
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        return url or self.database_path
 
     @property
     def evidence_dir(self) -> Path:

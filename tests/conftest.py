@@ -189,3 +189,23 @@ def walk_to(chat: Chat, state: str) -> None:
 @pytest.fixture
 def chat() -> Chat:
     return Chat()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A PostgreSQL server for the session (see tests/postgres.py), started on first use."""
+    from tests.postgres import OwnServer, PostgresServer
+
+    if os.environ.get("TEST_POSTGRES") == "off":
+        pytest.skip("TEST_POSTGRES=off")
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield OwnServer(url)
+        return
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """The URL of a new, empty PostgreSQL database of this test's own."""
+    return postgres_server.new_database()

@@ -20,6 +20,7 @@ from bot.storage import (
     EvidenceConflict,
     Storage,
     StorageError,
+    StorageUnavailable,
 )
 from dialogs.case import (
     Case,
@@ -162,9 +163,17 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "bot.sqlite3"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
+    """Where the storage lives: the contract holds on both backends."""
+    if request.param == "sqlite":
+        return db_path
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-async def storage(db_path: Path) -> AsyncIterator[Storage]:
-    async with await Storage.open(db_path) as storage:
+async def storage(where: Path | str) -> AsyncIterator[Storage]:
+    async with await Storage.open(where) as storage:
         yield storage
 
 
@@ -193,23 +202,24 @@ async def test_conversation_without_cases_is_kept(storage: Storage) -> None:
     assert await storage.load("console", "me") == conv
 
 
-async def test_reopening_the_file_resumes(db_path: Path) -> None:
+async def test_reopening_resumes(where: Path | str) -> None:
     conv = rich_conversation()
-    async with await Storage.open(db_path) as storage:
+    async with await Storage.open(where) as storage:
         await storage.save(conv)
 
-    async with await Storage.open(db_path) as storage:
+    async with await Storage.open(where) as storage:
         loaded = await storage.load("telegram", "1001")
         assert loaded == conv
         grown = with_evidence(conv, 3, [item(1, sha("new screenshot"))])
         await storage.save(grown)
 
-    async with await Storage.open(db_path) as storage:
+    async with await Storage.open(where) as storage:
         assert await storage.load("telegram", "1001") == grown
 
 
-async def test_database_is_private_and_in_wal_mode(db_path: Path, storage: Storage) -> None:
-    await storage.save(rich_conversation())
+async def test_database_is_private_and_in_wal_mode(db_path: Path) -> None:
+    async with await Storage.open(db_path) as storage:
+        await storage.save(rich_conversation())
 
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(db_path.parent.stat().st_mode) == 0o700
@@ -382,10 +392,10 @@ async def test_delete_user_records_its_update_key(storage: Storage) -> None:
     assert await storage.is_processed("telegram", "2")
 
 
-async def test_old_update_keys_can_be_forgotten(db_path: Path) -> None:
+async def test_old_update_keys_can_be_forgotten(where: Path | str) -> None:
     now = T0
 
-    async with await Storage.open(db_path, clock=lambda: now) as storage:
+    async with await Storage.open(where, clock=lambda: now) as storage:
         await storage.save(rich_conversation(), update_key="old")
         now = T0 + timedelta(days=2)
         await storage.save(rich_conversation(), update_key="new")
@@ -500,3 +510,34 @@ async def test_a_newer_schema_is_refused(db_path: Path) -> None:
 
     with pytest.raises(StorageError, match="newer"):
         await Storage.open(db_path)
+
+
+async def test_postgres_schema_is_made_once_by_processes_starting_together(postgres_url: str):
+    opened = await asyncio.gather(*(Storage.open(postgres_url) for _ in range(4)))
+    try:
+        await opened[0].save(rich_conversation())
+        assert await opened[3].load("telegram", "1001") == rich_conversation()
+    finally:
+        for storage in opened:
+            await storage.close()
+    async with await Storage.open(postgres_url) as storage:  # and opened again, unchanged
+        assert await storage.load("telegram", "1001") == rich_conversation()
+
+
+async def test_postgres_refuses_a_newer_schema(postgres_url: str) -> None:
+    await (await Storage.open(postgres_url)).close()
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as raw:
+        raw.execute("UPDATE schema_version SET version = version + 1")
+    with pytest.raises(StorageError, match="newer"):
+        await Storage.open(postgres_url)
+
+
+async def test_postgres_out_of_reach_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import db
+    from tests.postgres import _free_port
+
+    monkeypatch.setattr(db, "OPEN_TIMEOUT_SECONDS", 1.0)
+    with pytest.raises(StorageUnavailable):
+        await Storage.open(f"postgresql://bot@127.0.0.1:{_free_port()}/nothing")

@@ -315,3 +315,23 @@ async def _until_stored(database: Path, users: list[int], count: int, timeout: f
             await asyncio.sleep(0.2)
         counts = [len(c.cases[0].evidence) if c else 0 for c in convs]
     raise TimeoutError(f"the restarted bot did not store every item: {counts}")
+
+
+async def test_the_bot_runs_on_postgresql_and_resumes_after_a_restart(
+    peer, tmp_path, postgres_url
+):
+    extra = {"database_url": SecretStr(postgres_url)}
+    shot = b"\x89PNG\r\n\x1a\n" + os.urandom(800)
+    async with bot_on(peer, tmp_path / "data", **extra) as bot:
+        assert bot.core.storage.dialect == "postgresql"
+        await onboard(peer, 91)
+        peer.user(91).send_photo(shot)
+        await peer.wait_for(lambda: acked_numbers(peer, 91) == [1])
+    assert not (tmp_path / "data" / "bot.sqlite3").exists()  # the records are in PostgreSQL
+    async with bot_on(peer, tmp_path / "data", **extra) as bot:
+        peer.user(91).send_photo(shot)  # the same file again: recognised, not stored twice
+        peer.user(91).send_command("/status")
+        await peer.wait_for(lambda: any("Case #1" in t for t in texts(peer, 91)))
+        conv = await bot.core.storage.load("telegram", "91")
+        assert conv is not None and len(conv.cases[0].evidence) == 1
+        assert conv.cases[0].evidence[0].sha256 == hashlib.sha256(shot).hexdigest()

@@ -25,7 +25,7 @@ from bot.content import Content
 from bot.documents import DOCUMENTS
 from bot.evidence_store import EvidenceStore, TooLarge
 from bot.render import Renderer, split_message
-from bot.storage import CorruptConversation, Storage
+from bot.storage import CorruptConversation, StaleConversation, Storage
 from dialogs import Conversation, Event, Reply, Result, StoredFile, Tick, step
 from dialogs.case import Case
 from dialogs.followup import RETENTION_WARNING_DAYS
@@ -42,6 +42,10 @@ FULL_TEXT_LIMIT = 4000
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+STALE_RETRIES = 3
+"""Tries of one event when another process saved the same conversation meanwhile."""
 
 
 def _owner(channel: str, user_id: str) -> str:
@@ -240,6 +244,20 @@ class Core:
             return await self._finish(result, escape)
 
     async def _apply(
+        self, channel: str, user_id: str, event: Event, update_key: str | None
+    ) -> tuple[Result, list[str]]:
+        """Load, step, save; again from what is stored if another process saved this
+        conversation meanwhile (its updates are ordered, so this is rare)."""
+        for attempt in range(STALE_RETRIES):
+            try:
+                return await self._apply_once(channel, user_id, event, update_key)
+            except StaleConversation:
+                if attempt == STALE_RETRIES - 1:
+                    raise
+                log.warning("conversation saved elsewhere meanwhile: applying the event again")
+        raise AssertionError("unreachable")
+
+    async def _apply_once(
         self, channel: str, user_id: str, event: Event, update_key: str | None
     ) -> tuple[Result, list[str]]:
         try:

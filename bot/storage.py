@@ -21,12 +21,14 @@ Exceptions::
     StorageError
     ├── StorageUnavailable  locked, full, connection lost: nothing changed, try again later
     ├── AlreadyProcessed    the update key was already recorded; nothing was saved
+    ├── StaleConversation   saved by another process since it was loaded; nothing was saved
     └── EvidenceConflict    a recorded evidence item would change; nothing was saved
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,6 +125,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE cases ADD COLUMN next_due TEXT",
         "CREATE INDEX cases_next_due ON cases (next_due)",
     ),
+    # 4 -> 5: a version per conversation, raised by every save: a save made from an older
+    # version is refused, and an unchanged conversation need not be read again.
+    ("ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0",),
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -188,6 +193,8 @@ PG_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )""",
         "CREATE INDEX cases_next_due ON cases (next_due)",
     ),
+    # 4 -> 5
+    ("ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0",),
 )
 """PostgreSQL's schema steps: the first makes version :data:`PG_FIRST_VERSION`; each later
 one, version ``PG_FIRST_VERSION + i``. They must end at :data:`SCHEMA_VERSION`."""
@@ -223,6 +230,11 @@ _USER_EVIDENCE: Final = (
 
 class AlreadyProcessed(StorageError):
     """The update was already applied; the transaction was rolled back."""
+
+
+class StaleConversation(StorageError):
+    """The conversation was saved by someone else since it was loaded; nothing was saved.
+    Load it again and apply the event to what is stored now."""
 
 
 class EvidenceConflict(StorageError):
@@ -278,12 +290,74 @@ def _diff_evidence(
     return new, removed
 
 
+def _diff_known(
+    case: Case, before: list[EvidenceItem]
+) -> tuple[list[EvidenceItem], list[EvidenceItem]]:
+    """Like :func:`_diff_evidence`, against the items as last loaded or saved: the items
+    kept are the very same objects (items are immutable), so checking them is cheap."""
+    kept = len(before)
+    if case.evidence[:kept] == before:  # items only added (list equality checks identity first)
+        return case.evidence[kept:], []
+    old = {item.number: item for item in before}
+    new = []
+    for item in case.evidence:
+        recorded = old.pop(item.number, None)
+        if recorded is None:
+            new.append(item)
+        elif recorded is not item and recorded != item:
+            raise EvidenceConflict(f"case {case.number}, item {item.number} would change")
+    return new, list(old.values())
+
+
+CACHE_CONVERSATIONS: Final = 256
+CACHE_ITEMS: Final = 50_000
+"""At most this many conversations, holding at most this many evidence items in all, are
+kept in memory between two updates of their user."""
+
+
+class _Recent:
+    """Conversations this process loaded or saved lately, by (channel, user), each with the
+    version it had then; the least recently used go first."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple[str, str], tuple[int, Conversation, int]] = OrderedDict()
+        self._items = 0
+
+    def entry(self, scope: tuple[str, str]) -> tuple[int, Conversation] | None:
+        found = self._entries.get(scope)
+        return (found[0], found[1]) if found is not None else None
+
+    def get(self, scope: tuple[str, str], version: int) -> Conversation | None:
+        found = self._entries.get(scope)
+        if found is None or found[0] != version:
+            return None
+        self._entries.move_to_end(scope)
+        return found[1]
+
+    def put(self, scope: tuple[str, str], version: int, conv: Conversation) -> None:
+        self.forget(scope)
+        items = sum(len(case.evidence) for case in conv.cases)
+        self._entries[scope] = (version, conv, items)
+        self._items += items
+        while self._entries and (
+            len(self._entries) > CACHE_CONVERSATIONS or self._items > CACHE_ITEMS
+        ):
+            _, (_, _, dropped) = self._entries.popitem(last=False)
+            self._items -= dropped
+
+    def forget(self, scope: tuple[str, str]) -> None:
+        found = self._entries.pop(scope, None)
+        if found is not None:
+            self._items -= found[2]
+
+
 class Storage:
     """Conversations of all users, each user's data isolated by (channel, user_id)."""
 
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self._db = db
         self._clock = clock
+        self._cache = _Recent()
 
     @classmethod
     async def open(cls, where: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> Self:
@@ -324,19 +398,27 @@ class Storage:
         await self.close()
 
     async def load(self, channel: str, user_id: str) -> Conversation | None:
-        """Return the user's conversation with its cases and evidence, or None if unknown."""
+        """Return the user's conversation with its cases and evidence, or None if unknown.
+
+        A conversation saved or loaded lately by this process and not saved since by anyone
+        (its version unchanged) is not read again: the cost stays flat as a case grows."""
         scope = (channel, user_id)
         async with self._db.transaction(write=False) as tx:  # one snapshot for three reads
             conv_rows = await tx.fetch(
-                "SELECT data FROM conversations WHERE channel = ? AND user_id = ?", scope
+                "SELECT data, version FROM conversations WHERE channel = ? AND user_id = ?", scope
             )
+            if not conv_rows:
+                self._cache.forget(scope)
+                return None
+            data, version = conv_rows[0]
+            known = self._cache.get(scope, version)
+            if known is not None:
+                return known.model_copy(deep=True)  # the evidence items are shared, not copied
             case_rows = await tx.fetch(
                 "SELECT id, data FROM cases WHERE channel = ? AND user_id = ? ORDER BY number",
                 scope,
             )
             evidence_rows = await tx.fetch(_USER_EVIDENCE, scope)
-        if not conv_rows:
-            return None
         try:
             evidence: dict[int, list[EvidenceItem]] = {case_id: [] for case_id, _ in case_rows}
             for case_id, *row in evidence_rows:
@@ -345,17 +427,19 @@ class Storage:
                 Case.model_validate({**json.loads(data), "evidence": evidence[case_id]})
                 for case_id, data in case_rows
             ]
-            conv_data = json.loads(conv_rows[0][0])
-            return Conversation.model_validate(
-                {**conv_data, "channel": channel, "user_id": user_id, "cases": cases}
+            conv = Conversation.model_validate(
+                {**json.loads(data), "channel": channel, "user_id": user_id, "cases": cases}
             )
         except (ValueError, TypeError, KeyError) as error:  # JSON and validation errors
             raise CorruptConversation(type(error).__name__) from None
+        self._cache.put(scope, version, conv.model_copy(deep=True))
+        return conv
 
     async def quarantine(self, channel: str, user_id: str) -> None:
         """Move an unreadable conversation aside, with its cases and evidence, for the
         operator to look at: the user starts afresh, and /delete still erases it."""
         aside = f"{_aside_prefix(user_id)}{self._now()}"
+        self._cache.forget((channel, user_id))
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO conversations (channel, user_id, data, updated_at) "
@@ -380,15 +464,24 @@ class Storage:
         numbers = [case.number for case in conv.cases]
         if len(set(numbers)) != len(numbers):
             raise ValueError("case numbers must be unique within a conversation")
-        async with self._db.transaction() as tx:
-            if update_key is not None:
-                await self._record_update(tx, conv.channel, update_key)
-            return await self._write(tx, conv)
+        scope = (conv.channel, conv.user_id)
+        loaded = self._cache.entry(scope)
+        try:
+            async with self._db.transaction() as tx:
+                if update_key is not None:
+                    await self._record_update(tx, conv.channel, update_key)
+                version, orphans = await self._write(tx, conv, loaded)
+        except BaseException:
+            self._cache.forget(scope)  # what is stored now is read again next time
+            raise
+        self._cache.put(scope, version, conv.model_copy(deep=True))
+        return orphans
 
     async def delete_user(
         self, channel: str, user_id: str, *, update_key: str | None = None
     ) -> list[str]:
         """Delete the user's conversation, cases and evidence; return the orphaned sha256s."""
+        self._cache.forget((channel, user_id))
         async with self._db.transaction() as tx:
             if update_key is not None:
                 await self._record_update(tx, channel, update_key)
@@ -483,14 +576,35 @@ class Storage:
 
     # -- inside a transaction -------------------------------------------------------------
 
-    async def _write(self, tx: Transaction, conv: Conversation) -> list[str]:
-        await self._upsert_conversation(tx, conv)
+    async def _write(
+        self, tx: Transaction, conv: Conversation, loaded: tuple[int, Conversation] | None
+    ) -> tuple[int, list[str]]:
+        """Write the conversation; return its new version and the orphaned hashes. ``loaded``
+        is the version this process last read or wrote, and that conversation: if the stored
+        version is another, someone else saved since (:class:`StaleConversation`); if it is
+        the same, only the new evidence is written, without reading the recorded one."""
+        rows = await tx.fetch(
+            "SELECT version FROM conversations WHERE channel = ? AND user_id = ?",
+            (conv.channel, conv.user_id),
+        )
+        stored_version = int(rows[0][0]) if rows else None
+        if loaded is not None and stored_version != loaded[0]:
+            raise StaleConversation(f"stored version {stored_version}, loaded {loaded[0]}")
+        version = (stored_version or 0) + 1
+        await self._upsert_conversation(tx, conv, version)
         candidates = await self._delete_cases_not_in(tx, conv)
-        stored = await self._stored_evidence(tx, conv.channel, conv.user_id)
+        before = None
+        if loaded is not None:
+            before = {case.number: case.evidence for case in loaded[1].cases}
+        stored = None if before is not None else await self._stored_evidence(tx, conv)
         new_rows: list[tuple[Any, ...]] = []
         for case in conv.cases:
             case_id = await self._upsert_case(tx, conv, case)
-            new, removed = _diff_evidence(case, stored.get(case_id, {}))
+            if before is not None:
+                new, removed = _diff_known(case, before.get(case.number, []))
+            else:
+                assert stored is not None
+                new, removed = _diff_evidence(case, stored.get(case_id, {}))
             new_rows += [_evidence_row(case_id, item) for item in new]
             candidates += [item.sha256 for item in removed]
             await tx.executemany(
@@ -498,18 +612,22 @@ class Storage:
                 [(case_id, item.number) for item in removed],
             )
         await tx.executemany(_INSERT_EVIDENCE, new_rows)
-        return await self._orphans(tx, candidates)
+        return version, await self._orphans(tx, candidates)
 
-    async def _upsert_conversation(self, tx: Transaction, conv: Conversation) -> None:
+    async def _upsert_conversation(
+        self, tx: Transaction, conv: Conversation, version: int
+    ) -> None:
         await tx.execute(
-            "INSERT INTO conversations (channel, user_id, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (channel, user_id) DO UPDATE "
-            "SET data = excluded.data, updated_at = excluded.updated_at",
+            "INSERT INTO conversations (channel, user_id, data, updated_at, version) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_id) DO UPDATE "
+            "SET data = excluded.data, updated_at = excluded.updated_at, "
+            "version = excluded.version",
             (
                 conv.channel,
                 conv.user_id,
                 conv.model_dump_json(exclude={"channel", "user_id", "cases"}),
                 self._now(),
+                version,
             ),
         )
 
@@ -526,11 +644,11 @@ class Storage:
         return [sha256 for (sha256,) in rows]
 
     async def _stored_evidence(
-        self, tx: Transaction, channel: str, user_id: str
+        self, tx: Transaction, conv: Conversation
     ) -> dict[int, dict[int, EvidenceItem]]:
         """Return the user's recorded evidence by case id and item number."""
         stored: dict[int, dict[int, EvidenceItem]] = {}
-        for case_id, *row in await tx.fetch(_USER_EVIDENCE, (channel, user_id)):
+        for case_id, *row in await tx.fetch(_USER_EVIDENCE, (conv.channel, conv.user_id)):
             item = _evidence_item(row)
             stored.setdefault(case_id, {})[item.number] = item
         return stored
@@ -628,6 +746,7 @@ __all__ = [
     "AlreadyProcessed",
     "CorruptConversation",
     "EvidenceConflict",
+    "StaleConversation",
     "Storage",
     "StorageError",
     "StorageUnavailable",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,6 +72,15 @@ class _Model(BaseModel):
 
 
 class EvidenceItem(_Model):
+    """One item of evidence as recorded: never changed once made (frozen), so copies of a
+    conversation share it instead of copying it, and a copy costs the same at item 600 as at
+    item 1."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __deepcopy__(self, memo: dict[int, object] | None = None) -> EvidenceItem:
+        return self  # immutable: sharing is copying
+
     number: int
     """1-based number of the item in its case, in the order received."""
     kind: EvidenceKind
@@ -241,6 +251,13 @@ class Case(_Model):
     are evidence or a message to the bot."""
     retention_warned: bool = False
     """The user was told this untouched case will be deleted soon."""
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Case:
+        """A deep copy whose evidence is a new list of the same (immutable) items: copying a
+        case costs the same at item 600 as at item 1."""
+        memo = {} if memo is None else memo
+        memo.setdefault(id(self.evidence), list(self.evidence))
+        return super().__deepcopy__(memo)
 
     def next_evidence_number(self) -> int:
         return len(self.evidence) + 1

@@ -168,11 +168,12 @@ async def test_an_unreadable_stored_conversation_is_set_aside_and_the_user_goes_
     async with open_core(settings) as core:
         await core.handle("console", "broken", Start(at=NOW, client_lang="en"))
         await core.handle("console", "fine", Start(at=NOW, client_lang="en"))
-        db = core.storage._db._db  # type: ignore[attr-defined]  # the SQLite connection
-        await db.execute(
+    with sqlite3.connect(settings.database_path) as raw:  # damaged on disk while stopped
+        raw.execute(
             "UPDATE cases SET data = '{\"state\": \"no such state\"' WHERE user_id = 'broken'"
         )
-        await db.commit()
+    raw.close()
+    async with open_core(settings) as core:
         outs = await core.handle("console", "broken", Text(at=NOW, client_lang="en", text="hi"))
         assert "set it aside" in outs[0].text  # told, in their language, and answered
         assert await core.storage.load("console", "broken") is not None  # a fresh start
@@ -180,8 +181,10 @@ async def test_an_unreadable_stored_conversation_is_set_aside_and_the_user_goes_
         await core.handle("console", "broken", Command(at=NOW, name="delete"))
         await core.handle("console", "broken", Choice(at=NOW, choice="del:all"))
         await core.handle("console", "broken", Choice(at=NOW, choice="del:yes"))
-        left = await db.execute_fetchall("SELECT user_id FROM cases")
-        assert [row[0] for row in left] == ["fine"]  # the set-aside copy went with /delete
+    with sqlite3.connect(settings.database_path) as raw:
+        left = raw.execute("SELECT user_id FROM cases").fetchall()
+    raw.close()
+    assert [row[0] for row in left] == ["fine"]  # the set-aside copy went with /delete
 
 
 async def test_an_update_that_cannot_be_parsed_is_skipped_and_others_answered(peer, tmp_path):

@@ -18,6 +18,7 @@ from bot.storage import (
     SCHEMA_VERSION,
     AlreadyProcessed,
     EvidenceConflict,
+    StaleConversation,
     Storage,
     StorageError,
     StorageUnavailable,
@@ -541,3 +542,53 @@ async def test_postgres_out_of_reach_is_unavailable(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(db, "OPEN_TIMEOUT_SECONDS", 1.0)
     with pytest.raises(StorageUnavailable):
         await Storage.open(f"postgresql://bot@127.0.0.1:{_free_port()}/nothing")
+
+
+# -- versions: a save from an old version is refused; an unchanged one is not read again ----
+
+
+async def test_a_save_from_an_older_version_is_refused(where: Path | str) -> None:
+    async with await Storage.open(where) as first, await Storage.open(where) as second:
+        await first.save(rich_conversation())
+        mine = await first.load("telegram", "1001")
+        theirs = await second.load("telegram", "1001")
+        assert mine is not None and theirs is not None
+        theirs = with_evidence(theirs, 3, [item(1, sha("theirs"))])
+        await second.save(theirs, update_key="b")  # another process saved meanwhile
+
+        with pytest.raises(StaleConversation):
+            await first.save(with_evidence(mine, 3, [item(1, sha("mine"))]), update_key="a")
+
+        assert not await first.is_processed("telegram", "a")  # nothing of it was saved
+        assert await first.load("telegram", "1001") == theirs  # read again: the newer one
+        again = with_evidence(theirs, 3, [item(1, sha("theirs")), item(2, sha("mine"))])
+        await first.save(again, update_key="a")  # from the newer version: accepted
+        assert await second.load("telegram", "1001") == again
+
+
+async def test_a_loaded_conversation_is_a_copy(storage: Storage) -> None:
+    await storage.save(rich_conversation())
+    loaded = await storage.load("telegram", "1001")
+    assert loaded is not None
+    loaded.cases[0].evidence.clear()  # what a caller does with it stays with the caller
+    loaded.lang = "es"
+    assert await storage.load("telegram", "1001") == rich_conversation()
+
+
+async def test_a_growing_case_is_saved_item_by_item(storage: Storage) -> None:
+    conv = Conversation(channel="telegram", user_id="7", cases=[case(1, [])])
+    for number in range(1, 41):
+        loaded = await storage.load("telegram", "7") or conv
+        grown = with_evidence(
+            loaded, 1, [*loaded.cases[0].evidence, item(number, sha(f"{number}"))]
+        )
+        assert await storage.save(grown, update_key=str(number)) == []
+    stored = await storage.load("telegram", "7")
+    assert stored is not None
+    assert [i.number for i in stored.cases[0].evidence] == list(range(1, 41))
+    changed = stored.cases[0].evidence[4].model_copy(update={"caption": "edited"})
+    tampered = with_evidence(
+        stored, 1, [*stored.cases[0].evidence[:4], changed, *stored.cases[0].evidence[5:]]
+    )
+    with pytest.raises(EvidenceConflict):
+        await storage.save(tampered)

@@ -71,6 +71,7 @@ def walk(index: int, shots: int, seed: int) -> list[Step]:
     survives changes to the questions that follow."""
     rng = random.Random(seed * 1_000_003 + index)
     steps = [Step("command", "/start"), Step("click", "1|1|lang:en"), Step("click", "1|1|jur:cn")]
+    steps.append(Step("click", "1|1|who:borrower"))
     steps += [Step("photo", rng.randbytes(rng.randint(200, 600))) for _ in range(shots)]
     steps += [
         Step("click", "1|1|ev:done"),

@@ -56,6 +56,14 @@ def _aside_prefix(user_id: str) -> str:
     return f"quarantine:{user_id}:"
 
 
+_INBOX_AS_QUEUE: Final = (
+    "ALTER TABLE inbox ADD COLUMN chat TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE inbox ADD COLUMN available_at TEXT",
+    "ALTER TABLE inbox ADD COLUMN tries INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX inbox_chat ON inbox (channel, chat, seq)",
+    "CREATE INDEX inbox_seq ON inbox (channel, seq)",
+)
+
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 0 -> 1: conversations, cases, evidence.
     (
@@ -128,6 +136,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 4 -> 5: a version per conversation, raised by every save: a save made from an older
     # version is refused, and an unchanged conversation need not be read again.
     ("ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0",),
+    # 5 -> 6: the inbox as a work queue: each update's chat (the order to keep), and when
+    # an update that could not be applied is to be tried again.
+    _INBOX_AS_QUEUE,
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -195,9 +206,13 @@ PG_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     # 4 -> 5
     ("ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0",),
+    # 5 -> 6
+    _INBOX_AS_QUEUE,
 )
 """PostgreSQL's schema steps: the first makes version :data:`PG_FIRST_VERSION`; each later
 one, version ``PG_FIRST_VERSION + i``. They must end at :data:`SCHEMA_VERSION`."""
+INBOX_NOTICE: Final = "inbox"
+"""The PostgreSQL notification sent when updates were added to the inbox."""
 _PG_LOCK: Final = 0x626F74  # the advisory lock that keeps two processes from migrating at once
 
 EVIDENCE_COLUMNS: Final = (
@@ -382,6 +397,17 @@ class Storage:
     def dialect(self) -> str:
         return self._db.dialect
 
+    @property
+    def _inbox_delete(self) -> str:
+        """Drop an update from the inbox; on PostgreSQL, not while a worker holds it (the
+        worker drops it when done: waiting for it here would wait for ourselves)."""
+        if self.dialect == "postgresql":
+            return (
+                "DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox "
+                "WHERE channel = ? AND update_key = ? FOR UPDATE SKIP LOCKED))"
+            )
+        return "DELETE FROM inbox WHERE channel = ? AND update_key = ?"
+
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         await self._db.close()
@@ -514,23 +540,29 @@ class Storage:
             )
         return bool(rows)
 
-    async def journal(self, channel: str, entries: Iterable[tuple[str, int, str]]) -> None:
-        """Keep fetched updates (key, order, JSON payload) until they are applied."""
+    async def journal(
+        self, channel: str, entries: Iterable[tuple[str, int, str] | tuple[str, int, str, str]]
+    ) -> None:
+        """Keep fetched updates (key, order, JSON payload, and the chat whose order they
+        keep) until they are applied. On PostgreSQL, workers waiting for work are woken."""
         now = self._now()
-        rows = [(channel, key, seq, payload, now) for key, seq, payload in entries]
+        rows = [
+            (channel, entry[0], entry[1], entry[2], entry[3] if len(entry) > 3 else "", now)
+            for entry in entries
+        ]
         async with self._db.transaction() as tx:
             await tx.executemany(
-                "INSERT INTO inbox (channel, update_key, seq, payload, received_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, update_key) DO NOTHING",
+                "INSERT INTO inbox (channel, update_key, seq, payload, chat, received_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, update_key) DO NOTHING",
                 rows,
             )
+            if self.dialect == "postgresql" and rows:
+                await tx.fetch("SELECT pg_notify(?, ?)", (INBOX_NOTICE, channel))
 
     async def unjournal(self, channel: str, update_key: str) -> None:
         """Drop an update from the inbox once it was applied (or needs no applying)."""
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "DELETE FROM inbox WHERE channel = ? AND update_key = ?", (channel, update_key)
-            )
+            await tx.execute(self._inbox_delete, (channel, update_key))
 
     async def pending(self, channel: str) -> list[tuple[str, str]]:
         """Return the (key, payload) of fetched updates not applied yet, in order."""
@@ -675,9 +707,7 @@ class Storage:
 
     async def _record_update(self, tx: Transaction, channel: str, update_key: str) -> None:
         """Record the update as applied and drop it from the inbox (same transaction)."""
-        await tx.execute(
-            "DELETE FROM inbox WHERE channel = ? AND update_key = ?", (channel, update_key)
-        )
+        await tx.execute(self._inbox_delete, (channel, update_key))
         try:
             await tx.execute(
                 "INSERT INTO processed_updates (channel, update_key, processed_at) "

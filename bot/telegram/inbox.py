@@ -25,6 +25,7 @@ from typing import Any
 from telegram import Bot, Update
 
 from bot.storage import Storage, StorageUnavailable
+from bot.telegram.ordering import chat_key
 
 JOURNAL_FIRST_PAUSE = 0.5
 JOURNAL_MAX_PAUSE = 30.0
@@ -97,15 +98,17 @@ class JournalingQueue(asyncio.Queue):
                 if self.on_unreadable is not None:
                     self.on_unreadable(item.update_id, raw)
                 return
-            await self._journal(item.update_id, payload, patience)
+            await self._journal(item.update_id, payload, str(chat_key(item)), patience)
         await super().put(item)
 
-    async def _journal(self, update_id: int, payload: str, patience: float | None) -> None:
+    async def _journal(
+        self, update_id: int, payload: str, chat: str, patience: float | None
+    ) -> None:
         pause, waited = self.first_pause, 0.0
         while True:
             try:
                 await self.storage.journal(
-                    self.channel, [(update_key(update_id), update_id, payload)]
+                    self.channel, [(update_key(update_id), update_id, payload, chat)]
                 )
                 return
             except StorageUnavailable as error:

@@ -279,7 +279,9 @@ class Core:
             orphans = await self.storage.delete_user(channel, user_id, update_key=update_key)
             kept = set()
         else:
-            orphans = await self.storage.save(result.conversation, update_key=update_key)
+            orphans = await self.storage.save(
+                result.conversation, update_key=update_key, content_present=self.evidence.exists
+            )
             if len(result.conversation.cases) < len(conv.cases):
                 await self.storage.scrub()  # a deleted case leaves nothing in the log
         gone = {case.number for case in conv.cases} - kept
@@ -313,10 +315,7 @@ class Core:
         notices = self._interruption_notices(result)
         if orphans:
             async with self._files.removing():
-                still_needed = [
-                    sha for sha in orphans if await self.storage.sha256_referenced(sha)
-                ]
-                await self.evidence.remove(sha for sha in orphans if sha not in still_needed)
+                await self.storage.remove_orphans(orphans, self.evidence.remove)
         return [*notices, *self.present(result, escape)]
 
     def _interruption_notices(self, result: Result) -> list[Out]:

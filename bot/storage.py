@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -247,6 +247,11 @@ class AlreadyProcessed(StorageError):
     """The update was already applied; the transaction was rolled back."""
 
 
+class ContentGone(StorageUnavailable):
+    """A file the record would point to was removed (as another user's orphan) before the
+    record was saved; nothing was saved. Fetch the file again and retry."""
+
+
 class StaleConversation(StorageError):
     """The conversation was saved by someone else since it was loaded; nothing was saved.
     Load it again and apply the event to what is stored now."""
@@ -254,6 +259,11 @@ class StaleConversation(StorageError):
 
 class EvidenceConflict(StorageError):
     """A recorded evidence item differs from the one being saved (evidence is append-only)."""
+
+
+def _content_key(sha256: str) -> int:
+    """The advisory-lock key of a content: the first 64 bits of its hash, signed."""
+    return int.from_bytes(bytes.fromhex(sha256[:16]), "big", signed=True)
 
 
 def _utc_now() -> datetime:
@@ -481,11 +491,22 @@ class Storage:
                 "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
             )
 
-    async def save(self, conv: Conversation, *, update_key: str | None = None) -> list[str]:
+    async def save(
+        self,
+        conv: Conversation,
+        *,
+        update_key: str | None = None,
+        content_present: Callable[[str], bool] | None = None,
+    ) -> list[str]:
         """Save the whole conversation atomically; return the sha256s no longer referenced.
 
         With ``update_key``, also record that update as processed, in the same transaction;
         raise :class:`AlreadyProcessed` (and save nothing) if it already was.
+
+        On PostgreSQL (several processes), each new file record holds its content's lock
+        until the save commits, and ``content_present`` is asked, under it, whether the file
+        is still there: another process's :meth:`remove_orphans` may have taken it between
+        storing and saving (:class:`ContentGone`, nothing saved).
         """
         numbers = [case.number for case in conv.cases]
         if len(set(numbers)) != len(numbers):
@@ -496,7 +517,7 @@ class Storage:
             async with self._db.transaction() as tx:
                 if update_key is not None:
                     await self._record_update(tx, conv.channel, update_key)
-                version, orphans = await self._write(tx, conv, loaded)
+                version, orphans = await self._write(tx, conv, loaded, content_present)
         except BaseException:
             self._cache.forget(scope)  # what is stored now is read again next time
             raise
@@ -601,6 +622,19 @@ class Storage:
             )
         return [(channel, user_id, number) for channel, user_id, number in rows]
 
+    async def remove_orphans(
+        self, candidates: Iterable[str], remove: Callable[[list[str]], Awaitable[None]]
+    ) -> None:
+        """Remove (with ``remove``) the contents no record references. On PostgreSQL each
+        is checked and removed under its content's lock, so that no other process's save
+        of a record pointing to it is in progress meanwhile."""
+        for sha256 in sorted(set(candidates)):
+            async with self._db.transaction() as tx:
+                if self.dialect == "postgresql":
+                    await tx.fetch("SELECT pg_advisory_xact_lock(?)", (_content_key(sha256),))
+                if not await self._referenced(tx, sha256):
+                    await remove([sha256])
+
     async def sha256_referenced(self, sha256: str) -> bool:
         """Return whether any evidence row of any user references this content."""
         async with self._db.transaction(write=False) as tx:
@@ -609,7 +643,11 @@ class Storage:
     # -- inside a transaction -------------------------------------------------------------
 
     async def _write(
-        self, tx: Transaction, conv: Conversation, loaded: tuple[int, Conversation] | None
+        self,
+        tx: Transaction,
+        conv: Conversation,
+        loaded: tuple[int, Conversation] | None,
+        content_present: Callable[[str], bool] | None = None,
     ) -> tuple[int, list[str]]:
         """Write the conversation; return its new version and the orphaned hashes. ``loaded``
         is the version this process last read or wrote, and that conversation: if the stored
@@ -643,6 +681,12 @@ class Storage:
                 "DELETE FROM evidence WHERE case_id = ? AND number = ?",
                 [(case_id, item.number) for item in removed],
             )
+        if self.dialect == "postgresql":
+            files = sorted({row[5] for row in new_rows if row[5] and row[12] is None})
+            for sha256 in files:  # sha256 and text columns: a stored file, not a text
+                await tx.fetch("SELECT pg_advisory_xact_lock_shared(?)", (_content_key(sha256),))
+                if content_present is not None and not content_present(sha256):
+                    raise ContentGone(sha256[:12])
         await tx.executemany(_INSERT_EVIDENCE, new_rows)
         return version, await self._orphans(tx, candidates)
 
@@ -774,6 +818,7 @@ def _check_version(version: int) -> None:
 
 __all__ = [
     "AlreadyProcessed",
+    "ContentGone",
     "CorruptConversation",
     "EvidenceConflict",
     "StaleConversation",

@@ -17,6 +17,7 @@ from bot.storage import (
     MIGRATIONS,
     SCHEMA_VERSION,
     AlreadyProcessed,
+    ContentGone,
     EvidenceConflict,
     StaleConversation,
     Storage,
@@ -592,3 +593,30 @@ async def test_a_growing_case_is_saved_item_by_item(storage: Storage) -> None:
     )
     with pytest.raises(EvidenceConflict):
         await storage.save(tampered)
+
+
+async def test_postgres_refuses_a_record_whose_file_another_process_removed(
+    postgres_url: str,
+) -> None:
+    async with await Storage.open(postgres_url) as storage:
+        conv = rich_conversation()
+        with pytest.raises(ContentGone):  # the file went between storing and saving
+            await storage.save(conv, update_key="1", content_present=lambda sha256: False)
+        assert await storage.load("telegram", "1001") is None  # nothing was saved
+        assert not await storage.is_processed("telegram", "1")
+        await storage.save(conv, update_key="1", content_present=lambda sha256: True)
+        assert await storage.load("telegram", "1001") == conv
+
+
+async def test_orphans_are_removed_only_when_no_record_points_to_them(where: Path | str) -> None:
+    removed: list[str] = []
+
+    async def remove(sha256s: list[str]) -> None:
+        removed.extend(sha256s)
+
+    async with await Storage.open(where) as storage:
+        await storage.save(rich_conversation())
+        kept = rich_conversation().cases[0].evidence[0].sha256
+        assert kept is not None
+        await storage.remove_orphans([kept, sha("nobody's")], remove)
+    assert removed == [sha("nobody's")]

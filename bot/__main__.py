@@ -3,6 +3,11 @@
 Usage:
     python -m bot                      Telegram with TELEGRAM_BOT_TOKEN, the console without
     python -m bot console              the console chat
+    python -m bot receiver             with DATABASE_URL on PostgreSQL: receive Telegram's
+                                       updates (polling or webhook) into the inbox, send
+                                       reminders; one receiver
+    python -m bot worker               with DATABASE_URL on PostgreSQL: apply the updates of
+                                       the inbox; as many workers as you like
     python -m bot verify DOSSIER.zip   check an exported dossier against its manifest
     python -m bot key                  print the public key that signs dossiers (made if
                                        missing), and its fingerprint, for you to publish
@@ -45,6 +50,8 @@ def main(argv: list[str]) -> int:
     setup_logging(settings.log_level)
     if command == "key":
         return _key(settings)
+    if command in ("receiver", "worker"):
+        return _several(settings, command)
     if command not in (None, "console"):
         print(__doc__, file=sys.stderr)
         return 2
@@ -53,6 +60,28 @@ def main(argv: list[str]) -> int:
     except DataDirInUse:
         content = Content.load(settings.content_dir)
         lang = content.index.pick_language(client_language())
+        print(content.text("console.data_dir_in_use", lang, {"path": str(settings.data_dir)}),
+              file=sys.stderr)  # fmt: skip
+        return 2
+
+
+def _several(settings: Settings, role: str) -> int:
+    """Run one of several processes sharing PostgreSQL: the receiver or a worker."""
+    from bot.telegram.app import StartFailed, run_telegram
+    from bot.workers import postgres_url, run_worker
+
+    content = Content.load(settings.content_dir)
+    lang = content.index.pick_language(client_language())
+    try:
+        if settings.telegram_bot_token is None:
+            print(content.text("console.workers_need_token", lang), file=sys.stderr)
+            return 2
+        postgres_url(settings)
+        return run_worker(settings) if role == "worker" else run_telegram(settings, role)
+    except StartFailed as failure:
+        print(content.text(failure.key, lang, failure.params), file=sys.stderr)
+        return 1
+    except DataDirInUse:
         print(content.text("console.data_dir_in_use", lang, {"path": str(settings.data_dir)}),
               file=sys.stderr)  # fmt: skip
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -16,16 +17,24 @@ from bot.settings import Settings
 from bot.signing import load_or_create
 from bot.storage import Storage
 
+LEFTOVER_SECONDS = 3600.0
+"""With several processes on one data directory, a temporary file or dossier build older
+than this is a leftover of a crash; younger ones may be another process's work."""
+
 
 @asynccontextmanager
-async def open_core(settings: Settings, exports_dir: Path | None = None) -> AsyncIterator[Core]:
+async def open_core(
+    settings: Settings, exports_dir: Path | None = None, *, shared: bool = False
+) -> AsyncIterator[Core]:
     """Open the storage and the evidence store and yield the core; close them after.
 
     ``exports_dir`` is where a single-user channel (the console) writes the files it is
-    sent; deleting a case deletes its files there too."""
+    sent; deleting a case deletes its files there too. ``shared``: one of several processes
+    on this data directory (the receiver and workers on PostgreSQL), which hold it together;
+    a single process holds it alone."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with only_writer(settings.data_dir):
-        async with _open(settings, exports_dir) as core:
+    with only_writer(settings.data_dir, shared=shared):
+        async with _open(settings, exports_dir, shared) as core:
             yield core
 
 
@@ -34,13 +43,15 @@ class DataDirInUse(RuntimeError):
 
 
 @contextmanager
-def only_writer(data_dir: Path) -> Iterator[None]:
+def only_writer(data_dir: Path, *, shared: bool = False) -> Iterator[None]:
     """Hold an advisory lock on the data directory: SQLite and the evidence store take one
-    writer process; a second one is refused before it touches anything."""
+    writer process; a second one is refused before it touches anything. Processes that
+    share it (``shared``, on PostgreSQL) hold the lock together, and keep a single process
+    out (and are kept out by one)."""
     fd = os.open(data_dir / "bot.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise DataDirInUse(str(data_dir)) from None
         yield
@@ -49,12 +60,13 @@ def only_writer(data_dir: Path) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def _open(settings: Settings, exports_dir: Path | None) -> AsyncIterator[Core]:
+async def _open(settings: Settings, exports_dir: Path | None, shared: bool) -> AsyncIterator[Core]:
     content = Content.load(settings.content_dir)
     evidence = EvidenceStore(settings.evidence_dir)
-    evidence.cleanup_temp()
+    older = LEFTOVER_SECONDS if shared else 0.0
+    evidence.cleanup_temp(older_than=older)
     work_dir = settings.data_dir / "tmp"
-    clear_directory(work_dir)  # a dossier cut short by a crash holds a user's files
+    clear_directory(work_dir, older_than=older)  # a dossier cut short holds a user's files
     load_or_create(settings.data_dir)  # the key that signs dossiers, made at first start
     async with await Storage.open(settings.database) as storage:
         yield Core(
@@ -69,11 +81,15 @@ async def _open(settings: Settings, exports_dir: Path | None) -> AsyncIterator[C
         )
 
 
-def clear_directory(directory: Path) -> None:
-    """Remove everything inside ``directory`` (left by an earlier run), keeping it."""
+def clear_directory(directory: Path, *, older_than: float = 0.0) -> None:
+    """Remove everything inside ``directory`` (left by an earlier run), keeping it; with
+    ``older_than``, only what was last changed that many seconds ago or earlier."""
     if not directory.is_dir():
         return
+    cutoff = time.time() - older_than
     for child in directory.iterdir():
+        if older_than and child.lstat().st_mtime > cutoff:
+            continue
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)
         else:

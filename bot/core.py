@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import shutil
 import tempfile
 import weakref
@@ -42,6 +43,24 @@ FULL_TEXT_LIMIT = 4000
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _made_by_a_live_process(marker: Path) -> bool:
+    """Whether the export a marker stands for is still being made by a running process
+    (another one on the same data directory), not cut short."""
+    try:
+        pid = int(marker.read_text() or "0")
+    except (OSError, ValueError):
+        return False
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 STALE_RETRIES = 3
@@ -161,7 +180,7 @@ class Core:
         if self.pending_dir is not None and self.pending_dir.is_dir():
             for marker in self.pending_dir.iterdir():
                 owner, _, case = marker.name.partition("-case")
-                if case.isdecimal():
+                if case.isdecimal() and not _made_by_a_live_process(marker):
                     self._interrupted.setdefault(owner, set()).add(int(case))
 
     def lock(self, channel: str, user_id: str) -> asyncio.Lock:
@@ -345,6 +364,7 @@ class Core:
         self.pending_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         marker = self._pending_marker(owner, case)
         marker.touch(mode=0o600)
+        marker.write_text(str(os.getpid()))  # another process on this data directory skips it
         return lambda: marker.unlink(missing_ok=True)
 
     def present(self, result: Result, escape: Callable[[str], str] = str) -> list[Out]:

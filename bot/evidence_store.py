@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -158,11 +159,18 @@ class EvidenceStore:
         paths = [self.path_for(sha256) for sha256 in sha256s]
         await asyncio.to_thread(_unlink_all, paths)
 
-    def cleanup_temp(self) -> int:
-        """Delete leftover temporary files (call at start-up, before any put); return count."""
+    def cleanup_temp(self, *, older_than: float = 0.0) -> int:
+        """Delete leftover temporary files (call at start-up, before any put); with
+        ``older_than``, only those that many seconds old (another process may be writing the
+        younger ones). Return how many."""
         if not self._tmp.is_dir():
             return 0
-        leftovers = [path for path in self._tmp.iterdir() if path.is_file()]
+        cutoff = time.time() - older_than
+        leftovers = [
+            path
+            for path in self._tmp.iterdir()
+            if path.is_file() and (not older_than or path.stat().st_mtime <= cutoff)
+        ]
         for path in leftovers:
             path.unlink(missing_ok=True)
         return len(leftovers)

@@ -112,6 +112,9 @@ class TelegramAdapter:
     """How long a file that could not be fetched waits before the next try."""
     storage_retry_seconds: float = STORAGE_RETRY_SECONDS
     """How long an update that could not be saved waits before the first new try."""
+    worker: bool = False
+    """One of several worker processes (bot/workers.py): the inbox keeps each chat's order
+    and the tries of an update; what is to be tried again is left in :attr:`retry`."""
     albums: AlbumAcks = field(init=False)
 
     def __post_init__(self) -> None:
@@ -123,6 +126,10 @@ class TelegramAdapter:
         self._tasks: set[asyncio.Task[object]] = set()
         self.waiting: dict[int, Waiting] = {}
         """Updates kept in the inbox to be tried again, by update id."""
+        self.tries: dict[int, int] = {}
+        """As a worker: how often each update in hand was tried before."""
+        self.retry: dict[int, float] = {}
+        """As a worker: the updates in hand to try again, and after how many seconds."""
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Apply one update and send what the dialog answers."""
@@ -186,6 +193,8 @@ class TelegramAdapter:
     def _held_back(self, update: Update, chat_id: int) -> bool:
         """Keep an update waiting behind an earlier one of its chat that could not be saved,
         so that the chat's updates are still applied in the order they were sent."""
+        if self.worker:
+            return False  # the inbox holds the chat's later updates back
         earlier = any(
             w.chat_id == chat_id and w.reason == "storage" and uid < update.update_id
             for uid, w in self.waiting.items()
@@ -200,15 +209,21 @@ class TelegramAdapter:
         chat = update.effective_chat
         if chat is None:
             return
-        waiting = self.waiting.setdefault(update.update_id, Waiting(chat.id, reason))
-        waiting.reason = reason
         first = self.download_retry_seconds if reason == "download" else self.storage_retry_seconds
-        pause = min(first * 2**waiting.tries, max(first, RETRY_MAX_SECONDS))
-        waiting.due = asyncio.get_running_loop().time() + pause
-        waiting.tries += 1
+        if self.worker:
+            tries = self.tries.get(update.update_id, 0)
+            pause = min(first * 2**tries, max(first, RETRY_MAX_SECONDS))
+            self.retry[update.update_id] = pause
+        else:
+            waiting = self.waiting.setdefault(update.update_id, Waiting(chat.id, reason))
+            waiting.reason = reason
+            tries = waiting.tries
+            pause = min(first * 2**tries, max(first, RETRY_MAX_SECONDS))
+            waiting.due = asyncio.get_running_loop().time() + pause
+            waiting.tries += 1
         log.warning("update %s not applied (%s): trying again in %.1f s",
                     update.update_id, cause, pause)  # fmt: skip
-        if waiting.tries > 1:
+        if tries > 0:
             return
         user = update.effective_user
         lang = self.core.content.index.pick_language(user.language_code if user else None)
@@ -512,8 +527,13 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter[int] | None = None,
+    role: str = "single",
 ) -> Application:
-    """Build the application from settings and register every handler, in one place."""
+    """Build the application from settings and register every handler, in one place.
+
+    ``role``: ``"single"`` receives and applies; ``"receiver"`` only records what it
+    receives in the inbox (for the workers); ``"worker"`` receives nothing and applies what
+    it is handed (bot/workers.py)."""
     assert settings.telegram_bot_token is not None
     limiter = rate_limiter or ChatPacer()
     adapter.pacer = limiter if isinstance(limiter, ChatPacer) else None
@@ -528,8 +548,12 @@ def build_application(
         .get_updates_request(SkipUnreadable(
             get_updates_request or HTTPXRequest(read_timeout=60), adapter.unreadable
         ))
-        .update_queue(JournalingQueue(adapter.core.storage, CHANNEL, adapter.unreadable))
+        .update_queue(JournalingQueue(
+            adapter.core.storage, CHANNEL, adapter.unreadable, apply_here=role == "single"
+        ))
     )  # fmt: skip
+    if role == "worker":
+        builder = builder.updater(None)
     application = builder.build()
     adapter.bot = application.bot
     application.add_handler(TypeHandler(Update, adapter.on_update))
@@ -560,16 +584,17 @@ def start_failure(error: BaseException, settings: Settings) -> StartFailed:
     return StartFailed("console.start_failed", error=detail)
 
 
-def run_telegram(settings: Settings) -> int:
+def run_telegram(settings: Settings, role: str = "single") -> int:
     """Run the bot on Telegram until interrupted: webhook if configured, else polling.
+    ``role="receiver"``: only receive, record for the workers, and send the reminders.
     Raise :class:`StartFailed` if it cannot start."""
 
     async def main() -> None:
-        async with open_core(settings) as core:
+        async with open_core(settings, shared=role != "single") as core:
             configured = settings.log_salt.get_secret_value() if settings.log_salt else None
             salt = log_salt(configured, settings.data_dir)
             adapter = TelegramAdapter(core, salt=salt)
-            application = build_application(settings, adapter)
+            application = build_application(settings, adapter, role=role)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):

@@ -64,12 +64,15 @@ class JournalingQueue(asyncio.Queue):
         on_unreadable: Callable[[int, dict[str, Any]], None] | None = None,
         *,
         first_pause: float = JOURNAL_FIRST_PAUSE,
+        apply_here: bool = True,
     ) -> None:
         super().__init__()
         self.storage = storage
         self.channel = channel
         self.on_unreadable = on_unreadable
         self.first_pause = first_pause
+        self.apply_here = apply_here
+        """False for a receiver: updates are recorded for the workers, not queued here."""
 
     async def put(self, item: object) -> None:
         """Record an update in the inbox, then queue it; wait while the inbox is unavailable."""
@@ -99,6 +102,8 @@ class JournalingQueue(asyncio.Queue):
                     self.on_unreadable(item.update_id, raw)
                 return
             await self._journal(item.update_id, payload, str(chat_key(item)), patience)
+            if not self.apply_here:
+                return
         await super().put(item)
 
     async def _journal(
@@ -121,7 +126,10 @@ class JournalingQueue(asyncio.Queue):
                 pause = min(pause * 2, JOURNAL_MAX_PAUSE)
 
     async def replay(self, bot: Bot) -> int:
-        """Queue again the updates fetched before a stop but never applied; return how many."""
+        """Queue again the updates fetched before a stop but never applied; return how many
+        (none for a receiver: the workers take them from the inbox)."""
+        if not self.apply_here:
+            return 0
         pending = await self.storage.pending(self.channel)
         for _, payload in pending:
             await super().put(Update.de_json(json.loads(payload), bot))

@@ -1,0 +1,71 @@
+"""``python -m bot worker``: one of several processes that apply Telegram updates.
+
+With ``DATABASE_URL`` on PostgreSQL, one receiver (``python -m bot receiver``: long polling
+or the webhook) records every update in the inbox and sends the reminders; any number of
+workers, on this machine or others sharing the data directory, apply them
+(bot/workqueue.py): each chat's updates in order, each once, none lost when a worker dies.
+A worker runs the same adapter as the single process, without receiving anything: it hands
+each claimed update to python-telegram-bot's ``process_update`` and sends the answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+
+from telegram import Update
+
+from bot.app import open_core
+from bot.logs import log_salt
+from bot.settings import Settings
+from bot.telegram.app import CHANNEL, IN_FLIGHT, StartFailed, TelegramAdapter, build_application
+from bot.workqueue import Job, WorkQueue, work
+
+log = logging.getLogger(__name__)
+
+
+def postgres_url(settings: Settings) -> str:
+    """The PostgreSQL URL the receiver and workers share; StartFailed without one."""
+    database = settings.database
+    if not isinstance(database, str):
+        raise StartFailed("console.workers_need_postgres")
+    return database
+
+
+def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
+    """Apply updates from the inbox until SIGINT or SIGTERM."""
+    url = postgres_url(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_core(settings, shared=True) as core:
+            configured = settings.log_salt.get_secret_value() if settings.log_salt else None
+            adapter = TelegramAdapter(core, salt=log_salt(configured, settings.data_dir))
+            adapter.worker = True
+            application = build_application(settings, adapter, role="worker")
+            async with application, WorkQueue.open(url, CHANNEL, slots=slots) as queue:
+
+                async def handle(job: Job) -> None:
+                    update = Update.de_json(json.loads(job.payload), application.bot)
+                    if update is None:
+                        return
+                    adapter.tries[update.update_id] = job.tries
+                    try:
+                        await application.process_update(update)
+                    finally:
+                        adapter.tries.pop(update.update_id, None)
+                        job.retry_in = adapter.retry.pop(update.update_id, None)
+
+                log.info("worker ready: %d updates at a time", slots)
+                await work(queue, handle, slots=slots, stop=stop)
+                await adapter.albums.drain()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0

@@ -64,6 +64,10 @@ _INBOX_AS_QUEUE: Final = (
     "CREATE INDEX inbox_seq ON inbox (channel, seq)",
 )
 
+_SHARED_PACING: Final = (
+    "CREATE TABLE pacing (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL)",
+)
+
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 0 -> 1: conversations, cases, evidence.
     (
@@ -139,6 +143,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 5 -> 6: the inbox as a work queue: each update's chat (the order to keep), and when
     # an update that could not be applied is to be tried again.
     _INBOX_AS_QUEUE,
+    # 6 -> 7: the pacing of messages shared by several processes (used on PostgreSQL).
+    _SHARED_PACING,
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -208,6 +214,8 @@ PG_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ("ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0",),
     # 5 -> 6
     _INBOX_AS_QUEUE,
+    # 6 -> 7
+    _SHARED_PACING,
 )
 """PostgreSQL's schema steps: the first makes version :data:`PG_FIRST_VERSION`; each later
 one, version ``PG_FIRST_VERSION + i``. They must end at :data:`SCHEMA_VERSION`."""

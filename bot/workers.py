@@ -22,6 +22,7 @@ from bot.app import open_core
 from bot.logs import log_salt
 from bot.settings import Settings
 from bot.telegram.app import CHANNEL, IN_FLIGHT, StartFailed, TelegramAdapter, build_application
+from bot.telegram.pacing import ChatPacer, SharedPacing
 from bot.workqueue import Job, WorkQueue, work
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
             configured = settings.log_salt.get_secret_value() if settings.log_salt else None
             adapter = TelegramAdapter(core, salt=log_salt(configured, settings.data_dir))
             adapter.worker = True
-            application = build_application(settings, adapter, role="worker")
+            pacing = await SharedPacing.open(url)
+            application = build_application(
+                settings, adapter, role="worker", rate_limiter=ChatPacer(shared=pacing)
+            )
             async with application, WorkQueue.open(url, CHANNEL, slots=slots) as queue:
 
                 async def handle(job: Job) -> None:
@@ -65,6 +69,7 @@ def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
                 log.info("worker ready: %d updates at a time", slots)
                 await work(queue, handle, slots=slots, stop=stop)
                 await adapter.albums.drain()
+            await pacing.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

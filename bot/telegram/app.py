@@ -59,7 +59,7 @@ from bot.storage import StorageUnavailable
 from bot.telegram.albums import AlbumAcks, Held
 from bot.telegram.inbox import JournalingQueue, update_key
 from bot.telegram.ordering import PerChatOrderedProcessor
-from bot.telegram.pacing import ChatPacer
+from bot.telegram.pacing import ChatPacer, SharedPacing
 from bot.telegram.unreadable import SkipUnreadable
 from bot.telegram.updates import Incoming, encode_callback, to_event
 from bot.web import JOURNAL_PATIENCE_SECONDS, WebServer, telegram_endpoint, web_app
@@ -594,7 +594,12 @@ def run_telegram(settings: Settings, role: str = "single") -> int:
             configured = settings.log_salt.get_secret_value() if settings.log_salt else None
             salt = log_salt(configured, settings.data_dir)
             adapter = TelegramAdapter(core, salt=salt)
-            application = build_application(settings, adapter, role=role)
+            pacing = None
+            if role != "single" and isinstance(settings.database, str):
+                pacing = await SharedPacing.open(settings.database)  # with the workers
+            application = build_application(
+                settings, adapter, role=role, rate_limiter=ChatPacer(shared=pacing)
+            )
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
@@ -609,6 +614,9 @@ def run_telegram(settings: Settings, role: str = "single") -> int:
                     raise
                 log.error("start failed: %s", type(error).__name__)
                 raise start_failure(error, settings) from None
+            finally:
+                if pacing is not None:
+                    await pacing.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

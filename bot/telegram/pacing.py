@@ -10,6 +10,12 @@ a whole, so a user forwarding 30 screenshots slows every other user's answers.
 waits for its chat's turn in the order it was made; a 429 for one chat pauses that chat only,
 and is retried after ``retry_after``. A 429 for a request without a chat pauses all requests.
 Requests that carry no message (chat actions, callback answers, file lookups) are not paced.
+
+Several processes sending for one bot (the workers) share the limits through
+:class:`SharedPacing` on PostgreSQL: before each message, a process reserves its chat's next
+slot and one of the overall ones (GCRA: a "theoretical arrival time" per key, moved on
+atomically by one statement, on the database's clock), and a 429 moves the chat's time for
+every process.
 """
 
 from __future__ import annotations
@@ -66,6 +72,53 @@ class _Bucket:
         return self.tokens >= self.burst and not self.lock.locked() and now >= self.paused_until
 
 
+class SharedPacing:
+    """The pacing of every process sending for this bot, kept in PostgreSQL."""
+
+    OVERALL = "*"
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str, size: int = 4) -> SharedPacing:
+        from psycopg_pool import AsyncConnectionPool
+
+        pool = AsyncConnectionPool(
+            url, min_size=1, max_size=size, open=False, kwargs={"autocommit": True}
+        )
+        await pool.open(wait=True, timeout=30)
+        return cls(pool)  # its table is made by the storage's schema
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def reserve(self, key: str, rate: float, burst: float) -> float:
+        """Take the key's next slot; return how many seconds to wait for it."""
+        interval = 1.0 / rate
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "WITH now AS (SELECT extract(epoch FROM clock_timestamp()) AS t) "
+                "INSERT INTO pacing AS p (key, tat) SELECT %(key)s, t + %(i)s FROM now "
+                "ON CONFLICT (key) DO UPDATE SET tat = GREATEST(p.tat, "
+                "(SELECT t FROM now)) + %(i)s "
+                "RETURNING tat - (SELECT t FROM now)",
+                {"key": key, "i": interval},
+            )
+            row = await cursor.fetchone()
+        ahead = float(row[0]) if row else 0.0
+        return max(0.0, ahead - burst * interval)
+
+    async def pause(self, key: str, seconds: float, rate: float, burst: float) -> None:
+        """Hold the key for ``seconds`` (a 429), for every process."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE pacing SET tat = GREATEST(tat, extract(epoch FROM clock_timestamp()) "
+                "+ %(s)s + %(b)s) WHERE key = %(key)s",
+                {"key": key, "s": seconds, "b": burst / rate},
+            )
+
+
 def retry_seconds(error: RetryAfter) -> float:
     after = error.retry_after
     return after.total_seconds() if isinstance(after, timedelta) else float(after)
@@ -78,8 +131,11 @@ class ChatPacer(BaseRateLimiter[int]):
         chat_burst: int = CHAT_BURST,
         overall_rate: float = OVERALL_RATE,
         max_retries: int = MAX_RETRIES,
+        shared: SharedPacing | None = None,
     ) -> None:
         self.chat_rate, self.chat_burst = chat_rate, chat_burst
+        self.overall_rate = overall_rate
+        self.shared = shared
         self.max_retries = max_retries
         self._chats: dict[int | str, _Bucket] = {}
         self._overall = (
@@ -123,6 +179,8 @@ class ChatPacer(BaseRateLimiter[int]):
                 await bucket.take()
                 if self._overall is not None:
                     await self._overall.take()
+                if self.shared is not None:
+                    await self._take_shared(str(chat_id))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -132,11 +190,27 @@ class ChatPacer(BaseRateLimiter[int]):
                 if bucket is not None:
                     bucket.paused_until = max(bucket.paused_until, until)
                     log.info("429 for one chat: that chat waits %.1f s", retry_seconds(error))
+                    if self.shared is not None:
+                        await self.shared.pause(
+                            str(chat_id), retry_seconds(error), self.chat_rate, self.chat_burst
+                        )
                 else:
                     self._paused_until = max(self._paused_until, until)
                     log.info("429 for %s: all requests wait %.1f s",
                              endpoint, retry_seconds(error))  # fmt: skip
         raise AssertionError("unreachable")
+
+    async def _take_shared(self, chat: str) -> None:
+        """Wait for this chat's slot, and an overall one, among all processes."""
+        assert self.shared is not None
+        wait = await self.shared.reserve(chat, self.chat_rate, self.chat_burst)
+        if self.overall_rate > 0:
+            overall = await self.shared.reserve(
+                SharedPacing.OVERALL, self.overall_rate, self.overall_rate
+            )
+            wait = max(wait, overall)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _bucket(self, chat_id: int | str, now: float) -> _Bucket:
         self._calls += 1

@@ -30,6 +30,7 @@ import pstats
 import random
 import resource
 import struct
+import sys
 import tempfile
 import time
 import traceback
@@ -94,6 +95,7 @@ class BotConfig:
     in_flight: int
     profile: bool
     token: str = TOKEN
+    database_url: str | None = None
 
 
 def _status_kib(name: str) -> int:
@@ -230,6 +232,7 @@ async def _serve_ours(
         telegram_api_base_url=config.base_url,
         telegram_file_base_url=config.base_file_url,
         data_dir=Path(config.data_dir),
+        database_url=SecretStr(config.database_url) if config.database_url else None,
     )
     async with open_core(settings) as core:
         adapter = TelegramAdapter(core)
@@ -473,8 +476,9 @@ async def run_bot(kind: str, options: Options, workloads: list[list[Step]]) -> B
     try:
         with tempfile.TemporaryDirectory(prefix="bench-bot-", dir=options.data_dir) as data:
             config = BotConfig(
-                kind, peer.base_url, peer.base_file_url, data, options.in_flight, options.profile
-            )
+                kind, peer.base_url, peer.base_file_url, data, options.in_flight, options.profile,
+                database_url=options.database_url if kind == "ours" else None,
+            )  # fmt: skip
             ctx = multiprocessing.get_context("spawn")  # a clean interpreter: honest RSS
             ctrl, ctrl_child = ctx.Pipe()
             done_read, done_write = ctx.Pipe(duplex=False)
@@ -643,7 +647,7 @@ def _growth(run: BotRun) -> int | None:
 # -- main -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Options:
     users: int
     shots: int
@@ -655,6 +659,8 @@ class Options:
     data_dir: str | None
     in_flight: int
     profile: bool
+    postgres: bool = False
+    database_url: str | None = None
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -680,6 +686,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "--data-dir", help="where our bot's temporary data folder goes (default: system temp)"
     )
     parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="ours keeps its records in PostgreSQL (a private server, started as the tests do)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="cProfile each bot process and print the top functions (slows the bots down)",
@@ -694,16 +705,28 @@ def parse_args(argv: list[str] | None = None) -> Options:
     bots = ("echo", "ours") if args.bots == "both" else (args.bots,)
     return Options(
         users, shots, args.rtt, args.ramp, args.seed, args.step_timeout, bots,
-        args.data_dir, IN_FLIGHT, args.profile,
+        args.data_dir, IN_FLIGHT, args.profile, args.postgres,
     )  # fmt: skip
 
 
 async def main_async(options: Options) -> list[BotRun]:
     workloads = [walk(i, options.shots, options.seed) for i in range(options.users)]
     runs = []
-    for kind in options.bots:
-        print(f"running the {kind} bot...", flush=True)
-        runs.append(await run_bot(kind, options, workloads))
+    server = None
+    if options.postgres:
+        sys.path.insert(0, str(REPO))
+        from tests.postgres import PostgresServer
+
+        server = PostgresServer().start()
+    try:
+        for kind in options.bots:
+            if server is not None and kind == "ours":
+                options.database_url = server.new_database()
+            print(f"running the {kind} bot...", flush=True)
+            runs.append(await run_bot(kind, options, workloads))
+    finally:
+        if server is not None:
+            server.stop()
     return runs
 
 

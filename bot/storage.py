@@ -426,6 +426,11 @@ class Storage:
             )
         return "DELETE FROM inbox WHERE channel = ? AND update_key = ?"
 
+    async def ping(self) -> bool:
+        """Whether the database answers now."""
+        async with self._db.transaction(write=False) as tx:
+            return (await tx.fetch("SELECT 1")) == [(1,)]
+
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         await self._db.close()

@@ -89,14 +89,35 @@ def telegram_endpoint(
 
 
 async def healthz(request: Request) -> Response:
+    """Alive: the process answers."""
     return PlainTextResponse("ok")
 
 
-def web_app(routes: dict[str, Callable[[Request], Awaitable[Response]]]) -> Starlette:
-    """Build the app: one POST route per channel, and ``/healthz``."""
+def readiness(ready: Callable[[], Awaitable[bool]]) -> Callable[[Request], Awaitable[Response]]:
+    """Ready: the database answers, so what arrives can be recorded (else 503)."""
+
+    async def readyz(request: Request) -> Response:
+        try:
+            ok = await ready()
+        except Exception as error:  # any failure to answer is "not ready"; its type is logged
+            log.warning("not ready: %s", type(error).__name__)
+            ok = False
+        return PlainTextResponse("ready" if ok else "not ready", status_code=200 if ok else 503)
+
+    return readyz
+
+
+def web_app(
+    routes: dict[str, Callable[[Request], Awaitable[Response]]],
+    ready: Callable[[], Awaitable[bool]] | None = None,
+) -> Starlette:
+    """Build the app: one POST route per channel, ``/healthz`` and ``/readyz``."""
+    checks = [Route("/healthz", healthz, methods=["GET"])]
+    if ready is not None:
+        checks.append(Route("/readyz", readiness(ready), methods=["GET"]))
     return Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
+            *checks,
             *(Route(path, handler, methods=["POST"]) for path, handler in routes.items()),
         ]
     )

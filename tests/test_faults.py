@@ -395,7 +395,9 @@ async def test_the_webhook_checks_the_secret_and_the_size_before_reading_the_bod
                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
             )  # fmt: skip
             health = await client.get(f"http://127.0.0.1:{port}/healthz")
+            ready = await client.get(f"http://127.0.0.1:{port}/readyz")
         assert chunked.status_code == 413 and health.status_code == 200
+        assert ready.status_code == 200 and ready.text == "ready"
 
 
 async def test_the_webhook_answers_503_while_the_inbox_is_locked_and_the_watchdog_restarts_it(

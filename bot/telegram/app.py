@@ -724,7 +724,7 @@ class Webhook:
             await queue.accept(raw, application.bot, JOURNAL_PATIENCE_SECONDS)
 
         path = "/" + urlparse(self.url).path.lstrip("/")
-        app = web_app({path: telegram_endpoint(self.secret, accept)})
+        app = web_app({path: telegram_endpoint(self.secret, accept)}, queue.storage.ping)
         self.server = WebServer(app, settings.webhook_listen, settings.webhook_port)
         self._registered = False
 

@@ -136,8 +136,9 @@ class WebServer:
     """The web app on a socket the bot binds itself, so that a port in use is reported with
     its real cause; started, watched and stopped by the bot."""
 
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
+    def __init__(self, app: Starlette, host: str, port: int, *, share_port: bool = False) -> None:
         self.app, self.host, self.port = app, host, port
+        self.share_port = share_port
         self._task: asyncio.Task[None] | None = None
         self._server: _Server | None = None
         self._sock: socket.socket | None = None
@@ -146,6 +147,9 @@ class WebServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.share_port and hasattr(socket, "SO_REUSEPORT"):
+            # several receivers on one machine take turns on one port (the kernel balances)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
             sock.bind((self.host, self.port))
         except OSError:

@@ -725,7 +725,9 @@ class Webhook:
 
         path = "/" + urlparse(self.url).path.lstrip("/")
         app = web_app({path: telegram_endpoint(self.secret, accept)}, queue.storage.ping)
-        self.server = WebServer(app, settings.webhook_listen, settings.webhook_port)
+        self.server = WebServer(
+            app, settings.webhook_listen, settings.webhook_port, share_port=not queue.apply_here
+        )
         self._registered = False
 
     async def start(self) -> None:

@@ -28,6 +28,7 @@ Exceptions::
 from __future__ import annotations
 
 import json
+import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
@@ -269,6 +270,10 @@ class EvidenceConflict(StorageError):
     """A recorded evidence item differs from the one being saved (evidence is append-only)."""
 
 
+def _conversation_data(conv: Conversation) -> str:
+    return conv.model_dump_json(exclude={"channel", "user_id", "cases"})
+
+
 def _content_key(sha256: str) -> int:
     """The advisory-lock key of a content: the first 64 bits of its hash, signed."""
     return int.from_bytes(bytes.fromhex(sha256[:16]), "big", signed=True)
@@ -342,6 +347,7 @@ def _diff_known(
     return new, list(old.values())
 
 
+LOADED_VERSIONS: Final = 4096
 CACHE_CONVERSATIONS: Final = 256
 CACHE_ITEMS: Final = 50_000
 """At most this many conversations, holding at most this many evidence items in all, are
@@ -391,6 +397,9 @@ class Storage:
         self._db = db
         self._clock = clock
         self._cache = _Recent()
+        self._loaded: OrderedDict[tuple[str, str], int] = OrderedDict()
+        """The version each conversation had when this process last loaded or saved it,
+        kept apart from the cache (which may drop it) for the check on saving."""
 
     @classmethod
     async def open(cls, where: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> Self:
@@ -457,9 +466,10 @@ class Storage:
                 "SELECT data, version FROM conversations WHERE channel = ? AND user_id = ?", scope
             )
             if not conv_rows:
-                self._cache.forget(scope)
+                self._forget(scope)
                 return None
             data, version = conv_rows[0]
+            self._remember(scope, version)
             known = self._cache.get(scope, version)
             if known is not None:
                 return known.model_copy(deep=True)  # the evidence items are shared, not copied
@@ -488,7 +498,7 @@ class Storage:
         """Move an unreadable conversation aside, with its cases and evidence, for the
         operator to look at: the user starts afresh, and /delete still erases it."""
         aside = f"{_aside_prefix(user_id)}{self._now()}"
-        self._cache.forget((channel, user_id))
+        self._forget((channel, user_id))
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO conversations (channel, user_id, data, updated_at) "
@@ -525,23 +535,36 @@ class Storage:
         if len(set(numbers)) != len(numbers):
             raise ValueError("case numbers must be unique within a conversation")
         scope = (conv.channel, conv.user_id)
-        loaded = self._cache.entry(scope)
+        expected = self._loaded.get(scope)
+        cached = self._cache.entry(scope)
+        base = cached if cached is not None and cached[0] == expected else None
         try:
             async with self._db.transaction() as tx:
                 if update_key is not None:
                     await self._record_update(tx, conv.channel, update_key)
-                version, orphans = await self._write(tx, conv, loaded, content_present)
+                version, orphans = await self._write(tx, conv, expected, base, content_present)
         except BaseException:
-            self._cache.forget(scope)  # what is stored now is read again next time
+            self._forget(scope)  # what is stored now is read again next time
             raise
+        self._remember(scope, version)
         self._cache.put(scope, version, conv.model_copy(deep=True))
         return orphans
+
+    def _remember(self, scope: tuple[str, str], version: int) -> None:
+        self._loaded[scope] = version
+        self._loaded.move_to_end(scope)
+        while len(self._loaded) > LOADED_VERSIONS:
+            self._loaded.popitem(last=False)
+
+    def _forget(self, scope: tuple[str, str]) -> None:
+        self._loaded.pop(scope, None)
+        self._cache.forget(scope)
 
     async def delete_user(
         self, channel: str, user_id: str, *, update_key: str | None = None
     ) -> list[str]:
         """Delete the user's conversation, cases and evidence; return the orphaned sha256s."""
-        self._cache.forget((channel, user_id))
+        self._forget((channel, user_id))
         async with self._db.transaction() as tx:
             if update_key is not None:
                 await self._record_update(tx, channel, update_key)
@@ -659,22 +682,40 @@ class Storage:
         self,
         tx: Transaction,
         conv: Conversation,
+        expected: int | None,
         loaded: tuple[int, Conversation] | None,
         content_present: Callable[[str], bool] | None = None,
     ) -> tuple[int, list[str]]:
-        """Write the conversation; return its new version and the orphaned hashes. ``loaded``
-        is the version this process last read or wrote, and that conversation: if the stored
-        version is another, someone else saved since (:class:`StaleConversation`); if it is
-        the same, only the new evidence is written, without reading the recorded one."""
+        """Write the conversation; return its new version and the orphaned hashes.
+        ``expected`` is the version this process last read or wrote: if the stored one is
+        another, someone else saved since (:class:`StaleConversation`). ``loaded`` is that
+        version's conversation if still in memory: then only the new evidence is written,
+        without reading the recorded one."""
+        lock = " FOR UPDATE" if self.dialect == "postgresql" else ""  # SQLite: one writer
         rows = await tx.fetch(
-            "SELECT version FROM conversations WHERE channel = ? AND user_id = ?",
+            f"SELECT version FROM conversations WHERE channel = ? AND user_id = ?{lock}",
             (conv.channel, conv.user_id),
         )
         stored_version = int(rows[0][0]) if rows else None
-        if loaded is not None and stored_version != loaded[0]:
-            raise StaleConversation(f"stored version {stored_version}, loaded {loaded[0]}")
-        version = (stored_version or 0) + 1
-        await self._upsert_conversation(tx, conv, version)
+        if expected is not None and stored_version != expected:
+            raise StaleConversation("saved elsewhere since it was loaded")
+        # Never a version seen before, even after /delete: a process holding an old copy
+        # cannot take it for the current one.
+        version = secrets.randbits(30) + 1  # fits the INTEGER column on both engines
+        if stored_version is None:
+            inserted = await tx.execute(
+                "INSERT INTO conversations (channel, user_id, data, updated_at, version) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_id) DO NOTHING",
+                (conv.channel, conv.user_id, _conversation_data(conv), self._now(), version),
+            )
+            if inserted != 1:  # another process made it meanwhile
+                raise StaleConversation("made elsewhere meanwhile")
+        else:
+            await tx.execute(
+                "UPDATE conversations SET data = ?, updated_at = ?, version = ? "
+                "WHERE channel = ? AND user_id = ?",
+                (_conversation_data(conv), self._now(), version, conv.channel, conv.user_id),
+            )
         candidates = await self._delete_cases_not_in(tx, conv)
         before = None
         if loaded is not None:
@@ -702,23 +743,6 @@ class Storage:
                     raise ContentGone(sha256[:12])
         await tx.executemany(_INSERT_EVIDENCE, new_rows)
         return version, await self._orphans(tx, candidates)
-
-    async def _upsert_conversation(
-        self, tx: Transaction, conv: Conversation, version: int
-    ) -> None:
-        await tx.execute(
-            "INSERT INTO conversations (channel, user_id, data, updated_at, version) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_id) DO UPDATE "
-            "SET data = excluded.data, updated_at = excluded.updated_at, "
-            "version = excluded.version",
-            (
-                conv.channel,
-                conv.user_id,
-                conv.model_dump_json(exclude={"channel", "user_id", "cases"}),
-                self._now(),
-                version,
-            ),
-        )
 
     async def _delete_cases_not_in(self, tx: Transaction, conv: Conversation) -> list[str | None]:
         """Delete the user's cases missing from ``conv``; return their evidence hashes."""

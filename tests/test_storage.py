@@ -620,3 +620,33 @@ async def test_orphans_are_removed_only_when_no_record_points_to_them(where: Pat
         assert kept is not None
         await storage.remove_orphans([kept, sha("nobody's")], remove)
     assert removed == [sha("nobody's")]
+
+
+async def test_a_deleted_conversation_held_elsewhere_does_not_come_back(where: Path | str) -> None:
+    async with await Storage.open(where) as first, await Storage.open(where) as second:
+        await first.save(rich_conversation())
+        assert await first.load("telegram", "1001") is not None  # held in first's memory
+        await second.load("telegram", "1001")
+        await second.delete_user("telegram", "1001")
+        fresh = Conversation(channel="telegram", user_id="1001", cases=[case(1, [])])
+        for n in range(3):  # as many saves as before the deletion
+            loaded = await second.load("telegram", "1001") or fresh
+            await second.save(loaded.model_copy(update={"lang": ["es", "en", "zh-Hans"][n]}))
+        seen = await first.load("telegram", "1001")
+        assert seen is not None and seen.cases[0].evidence == []  # the erased case is gone
+        assert seen == await second.load("telegram", "1001")
+
+
+async def test_two_saves_from_one_version_at_once_one_wins(where: Path | str) -> None:
+    async with await Storage.open(where) as first, await Storage.open(where) as second:
+        await first.save(rich_conversation())
+        mine = await first.load("telegram", "1001")
+        theirs = await second.load("telegram", "1001")
+        assert mine is not None and theirs is not None
+        results = await asyncio.gather(
+            first.save(mine.model_copy(update={"lang": "es"})),
+            second.save(theirs.model_copy(update={"lang": "en"})),
+            return_exceptions=True,
+        )
+        assert sum(isinstance(r, StaleConversation) for r in results) == 1
+        assert sum(isinstance(r, list) for r in results) == 1

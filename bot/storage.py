@@ -68,6 +68,7 @@ _INBOX_AS_QUEUE: Final = (
 _SHARED_PACING: Final = (
     "CREATE TABLE pacing (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL)",
 )
+_WAITING_FOR: Final = ("ALTER TABLE inbox ADD COLUMN waiting TEXT",)
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 0 -> 1: conversations, cases, evidence.
@@ -146,6 +147,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     _INBOX_AS_QUEUE,
     # 6 -> 7: the pacing of messages shared by several processes (used on PostgreSQL).
     _SHARED_PACING,
+    # 7 -> 8: what an update kept for a later try waits for ("download": the chat's later
+    # updates may go first, as they do in one process; anything else holds them back).
+    _WAITING_FOR,
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -217,6 +221,8 @@ PG_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     _INBOX_AS_QUEUE,
     # 6 -> 7
     _SHARED_PACING,
+    # 7 -> 8
+    _WAITING_FOR,
 )
 """PostgreSQL's schema steps: the first makes version :data:`PG_FIRST_VERSION`; each later
 one, version ``PG_FIRST_VERSION + i``. They must end at :data:`SCHEMA_VERSION`."""

@@ -64,7 +64,9 @@ def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
                         await application.process_update(update)
                     finally:
                         adapter.tries.pop(update.update_id, None)
-                        job.retry_in = adapter.retry.pop(update.update_id, None)
+                        retry = adapter.retry.pop(update.update_id, None)
+                        if retry is not None:
+                            job.retry_in, job.waiting = retry
 
                 log.info("worker ready: %d updates at a time", slots)
                 await work(queue, handle, slots=slots, stop=stop)

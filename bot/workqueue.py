@@ -51,15 +51,18 @@ WHERE i.channel = %(channel)s
   AND i.seq = (
     SELECT e.seq FROM inbox e
     WHERE e.channel = i.channel AND e.chat = i.chat
-      AND (e.available_at IS NULL OR e.available_at <= %(now)s)
+      AND (e.available_at IS NULL OR e.available_at <= %(now)s
+           OR e.waiting IS DISTINCT FROM 'download')
     ORDER BY e.seq LIMIT 1
   )
 ORDER BY i.seq
 LIMIT 1
 FOR UPDATE SKIP LOCKED
 """
-"""The oldest update that is the head of its chat (no earlier one due) and not held by
-another worker. The inbox is walked in order (index inbox_seq) and each candidate's chat
+"""The oldest update that is the head of its chat and not held by another worker: no
+earlier update of its chat left, except one waiting to fetch its file again (the others go
+on meanwhile, as in one process; an update waiting for anything else holds its chat). The
+inbox is walked in order (index inbox_seq) and each candidate's chat
 head found in index inbox_chat, so a claim costs about the same with 10 or 10,000 updates
 waiting."""
 _WALK_IN_ORDER = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"
@@ -78,6 +81,8 @@ class Job:
     chat: str
     tries: int
     retry_in: float | None = None
+    waiting: str | None = None
+    """With ``retry_in``: what it waits for; "download" lets the chat's later updates go."""
 
 
 Handler = Callable[[Job], Awaitable[None]]
@@ -141,9 +146,9 @@ class WorkQueue:
             else:
                 later = _text(_now() + timedelta(seconds=job.retry_in))
                 await conn.execute(
-                    "UPDATE inbox SET available_at = %s, tries = tries + 1 "
+                    "UPDATE inbox SET available_at = %s, tries = tries + 1, waiting = %s "
                     "WHERE channel = %s AND update_key = %s",
-                    (later, self.channel, job.key),
+                    (later, job.waiting, self.channel, job.key),
                 )
 
     async def wait(self, poll: float, stop: asyncio.Event) -> None:

@@ -123,3 +123,38 @@ async def test_workers_keep_each_chats_order_apply_once_and_survive_a_kill(
             stalls.append(finished[key] - claimable)
             previous = finished[key]
     assert max(stalls) < STALL_SECONDS, f"a chat waited {max(stalls):.2f} s"
+
+
+async def _apply_with(url: str, fail_first: str) -> list[str]:
+    """Two updates of one chat; the first fails once, waiting for ``fail_first``; return the
+    order in which they were applied."""
+    from bot.workqueue import Job, WorkQueue, work
+
+    applied: list[str] = []
+    tried: set[str] = set()
+    async with await Storage.open(url) as storage:
+        await storage.journal("test", [
+            ("c:1", 1, json.dumps({"text": "1"}), "c"), ("c:2", 2, json.dumps({"text": "2"}), "c")
+        ])  # fmt: skip
+        stop = asyncio.Event()
+
+        async def handle(job: Job) -> None:
+            if job.key == "c:1" and job.key not in tried:
+                tried.add(job.key)
+                job.retry_in, job.waiting = 0.5, fail_first
+                return
+            applied.append(job.key)
+            if len(applied) == 2:
+                stop.set()
+
+        async with WorkQueue.open(url, "test", slots=2) as queue:
+            await asyncio.wait_for(work(queue, handle, slots=2, stop=stop, poll=0.1), 30)
+    return applied
+
+
+async def test_an_update_waiting_for_the_database_holds_its_chat_back(postgres_url: str) -> None:
+    assert await _apply_with(postgres_url, "storage") == ["c:1", "c:2"]
+
+
+async def test_an_update_waiting_for_its_file_lets_the_chat_go_on(postgres_url: str) -> None:
+    assert await _apply_with(postgres_url, "download") == ["c:2", "c:1"]

@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+import psycopg
 from telegram import (
     Bot,
     BotCommand,
@@ -55,7 +56,7 @@ from bot.core import CHAT_LIMIT, Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
 from bot.logs import log_salt, redact, user_ref
 from bot.settings import Settings
-from bot.storage import StorageUnavailable
+from bot.storage import StorageError, StorageUnavailable
 from bot.telegram.albums import AlbumAcks, Held
 from bot.telegram.inbox import JournalingQueue, update_key
 from bot.telegram.ordering import PerChatOrderedProcessor
@@ -128,8 +129,9 @@ class TelegramAdapter:
         """Updates kept in the inbox to be tried again, by update id."""
         self.tries: dict[int, int] = {}
         """As a worker: how often each update in hand was tried before."""
-        self.retry: dict[int, float] = {}
-        """As a worker: the updates in hand to try again, and after how many seconds."""
+        self.retry: dict[int, tuple[float, str]] = {}
+        """As a worker: the updates in hand to try again, after how many seconds, and what
+        they wait for ("download", "storage")."""
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Apply one update and send what the dialog answers."""
@@ -213,7 +215,7 @@ class TelegramAdapter:
         if self.worker:
             tries = self.tries.get(update.update_id, 0)
             pause = min(first * 2**tries, max(first, RETRY_MAX_SECONDS))
-            self.retry[update.update_id] = pause
+            self.retry[update.update_id] = (pause, reason)
         else:
             waiting = self.waiting.setdefault(update.update_id, Waiting(chat.id, reason))
             waiting.reason = reason
@@ -434,6 +436,10 @@ class TelegramAdapter:
         else:
             log.error("error outside an update: %s\n%s", type(error).__name__, frames)
         if isinstance(error, Forbidden) or not isinstance(update, Update):
+            return
+        if self.worker and isinstance(error, StorageError | psycopg.Error):
+            # the database, not the update: kept in the inbox and tried again later
+            await self._wait(update, "storage", context.bot, type(error).__name__)
             return
         chat = update.effective_chat
         if chat is None or chat.type != ChatType.PRIVATE:

@@ -10,6 +10,8 @@ conversation is saved, in one transaction, before anything is sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -45,21 +47,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _made_by_a_live_process(marker: Path) -> bool:
-    """Whether the export a marker stands for is still being made by a running process
-    (another one on the same data directory), not cut short."""
+def _cut_short(marker: Path) -> bool:
+    """Whether the export a marker stands for was cut short: nobody holds the marker's lock
+    (its maker holds it until the files are sent; a process that dies lets go of it)."""
     try:
-        pid = int(marker.read_text() or "0")
-    except (OSError, ValueError):
-        return False
-    if pid <= 0 or pid == os.getpid():
+        fd = os.open(marker, os.O_RDONLY)
+    except OSError:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # being made now, here or by another process
+    finally:
+        os.close(fd)
     return True
 
 
@@ -162,8 +162,9 @@ class Core:
     """Where the dossier is built (removed after sending); on the data directory's disk."""
     retention_days: int = 0
     pending_dir: Path | None = None
-    """Where an export in progress leaves a marker (owner and case, nothing else) until it is
-    delivered: one left at start-up was cut short, and its user is told at the next message."""
+    """Where an export in progress leaves a marker (owner and case, nothing else), locked by
+    the process making it until it is delivered: a marker nobody holds was cut short, and
+    its user is told at their next message."""
     exports_dir: Path | None = None
     """Where a single-user channel (the console) keeps the files it was sent, named
     ``case<N>-...``; they go with their case."""
@@ -175,13 +176,6 @@ class Core:
 
     def __post_init__(self) -> None:
         self.renderer = Renderer(self.content)
-        self._interrupted: dict[str, set[int]] = {}
-        """Exports cut short before this start, by owner: told at the user's next message."""
-        if self.pending_dir is not None and self.pending_dir.is_dir():
-            for marker in self.pending_dir.iterdir():
-                owner, _, case = marker.name.partition("-case")
-                if case.isdecimal() and not _made_by_a_live_process(marker):
-                    self._interrupted.setdefault(owner, set()).add(int(case))
 
     def lock(self, channel: str, user_id: str) -> asyncio.Lock:
         """Return the lock that keeps one user's events in order."""
@@ -338,12 +332,18 @@ class Core:
         return [*notices, *self.present(result, escape)]
 
     def _interruption_notices(self, result: Result) -> list[Out]:
-        """Tell the user once about their exports a restart cut short (none if erased)."""
+        """Tell the user once about their exports a crash or restart cut short (none if
+        erased): a marker left and held by nobody."""
+        if self.pending_dir is None or not self.pending_dir.is_dir():
+            return []
         conv = result.conversation
         owner = _owner(conv.channel, conv.user_id)
-        cases = self._interrupted.pop(owner, set())
-        for case in cases:
-            self._pending_marker(owner, case).unlink(missing_ok=True)
+        cases = set()
+        for marker in self.pending_dir.glob(f"{owner}-case*"):
+            number = marker.name.rpartition("-case")[2]
+            if number.isdecimal() and _cut_short(marker):
+                marker.unlink(missing_ok=True)
+                cases.add(int(number))
         if result.erase_user:
             return []
         key = "export.interrupted"
@@ -363,9 +363,18 @@ class Core:
             return lambda: None
         self.pending_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         marker = self._pending_marker(owner, case)
-        marker.touch(mode=0o600)
-        marker.write_text(str(os.getpid()))  # another process on this data directory skips it
-        return lambda: marker.unlink(missing_ok=True)
+        fd = os.open(marker, os.O_RDWR | os.O_CREAT, 0o600)
+        # the same export asked for again while the first is being made finds it held
+        with contextlib.suppress(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        def delivered() -> None:
+            marker.unlink(missing_ok=True)
+            release()
+
+        # Let go of it when sent, or when the export is dropped unsent, or when we die.
+        release = weakref.finalize(delivered, os.close, fd)
+        return delivered
 
     def present(self, result: Result, escape: Callable[[str], str] = str) -> list[Out]:
         """Turn the dialog's replies into texts and files in the user's language."""

@@ -509,7 +509,10 @@ async def test_an_export_cut_short_by_a_restart_is_reported_at_the_next_message(
         await core.handle("console", "ana", Start(at=NOW, client_lang="en"))
         outs = await core.handle("console", "ana", Command(at=NOW, name="export"))
         assert any(isinstance(out, OutLater) for out in outs)
-        # the process dies here: the dossier is never built nor sent
+        # the process dies here: the dossier is never built nor sent, and what the process
+        # held (the marker's lock) is let go
+        del outs
+        gc.collect()
     async with open_core(settings) as core:
         await core.handle("console", "other", Start(at=NOW, client_lang="en"))
         outs = await core.handle("console", "ana", Text(at=NOW, client_lang="en", text="hi"))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 QUIET = (
     "httpx", "httpcore", "telegram", "aiosqlite", "asyncio", "hpack", "uvicorn", "starlette",
-    "fontTools", "fpdf", "PIL", "matplotlib",
+    "fontTools", "fpdf", "PIL", "matplotlib", "psycopg",
 )  # fmt: skip
 """Loggers kept at WARNING whatever the level: at DEBUG they print request URLs (with the
 token), API parameters (message texts) and SQL arguments."""

@@ -746,7 +746,7 @@ class Storage:
             for sha256 in files:  # sha256 and text columns: a stored file, not a text
                 await tx.fetch("SELECT pg_advisory_xact_lock_shared(?)", (_content_key(sha256),))
                 if content_present is not None and not content_present(sha256):
-                    raise ContentGone(sha256[:12])
+                    raise ContentGone("a file was removed before its record was saved")
         await tx.executemany(_INSERT_EVIDENCE, new_rows)
         return version, await self._orphans(tx, candidates)
 

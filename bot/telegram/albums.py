@@ -38,6 +38,8 @@ class AlbumAcks:
         self.delay = delay
         self._albums: dict[str, Held] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sending: dict[int, set[asyncio.Task[None]]] = {}
+        """Acknowledgements being sent, by chat: a later message waits for them."""
 
     def add(
         self,
@@ -71,12 +73,23 @@ class AlbumAcks:
         task = asyncio.create_task(self.flush(album))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self._sending.setdefault(album.chat_id, set()).add(task)
+        task.add_done_callback(lambda done: self._sent(album.chat_id, done))
         return task
+
+    def _sent(self, chat_id: int, task: asyncio.Task[None]) -> None:
+        sending = self._sending.get(chat_id)
+        if sending is not None:
+            sending.discard(task)
+            if not sending:
+                del self._sending[chat_id]
 
     async def flush_chat(self, chat_id: int) -> None:
         """Send now what is held for one chat (before another message to it)."""
         held = [key for key, album in self._albums.items() if album.chat_id == chat_id]
-        tasks = [task for key in held if (task := self._fire(key)) is not None]
+        for key in held:
+            self._fire(key)
+        tasks = list(self._sending.get(chat_id, ()))  # also those whose timer already fired
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 

@@ -21,6 +21,8 @@ every process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -59,13 +61,16 @@ class _Bucket:
         short = 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
         return max(short, self.paused_until - now)
 
-    async def take(self) -> None:
-        """Wait for this bucket's turn (first come, first served), then spend a token."""
+    async def take(self, also: Callable[[], Coroutine[Any, Any, float]] | None = None) -> None:
+        """Wait for this bucket's turn (first come, first served), then spend a token; with
+        ``also``, wait too for the seconds it returns, still in turn."""
         loop = asyncio.get_running_loop()
         async with self.lock:
             while (pause := self.wait(loop.time())) > 0:
                 await asyncio.sleep(pause)
             self.tokens -= 1
+            if also is not None and (more := await also()) > 0:
+                await asyncio.sleep(more)
 
     def idle(self, now: float) -> bool:
         self.refill(now)
@@ -77,8 +82,12 @@ class SharedPacing:
 
     OVERALL = "*"
 
+    PRUNE_EVERY = 1000
+    """Reservations between two clean-ups of chats idle for an hour."""
+
     def __init__(self, pool: Any) -> None:
         self._pool = pool
+        self._reserved = 0
 
     @classmethod
     async def open(cls, url: str, size: int = 4) -> SharedPacing:
@@ -96,7 +105,12 @@ class SharedPacing:
     async def reserve(self, key: str, rate: float, burst: float) -> float:
         """Take the key's next slot; return how many seconds to wait for it."""
         interval = 1.0 / rate
+        self._reserved += 1
         async with self._pool.connection() as conn:
+            if self._reserved % self.PRUNE_EVERY == 0:
+                await conn.execute(
+                    "DELETE FROM pacing WHERE tat < extract(epoch FROM clock_timestamp()) - 3600"
+                )
             cursor = await conn.execute(
                 "WITH now AS (SELECT extract(epoch FROM clock_timestamp()) AS t) "
                 "INSERT INTO pacing AS p (key, tat) SELECT %(key)s, t + %(i)s FROM now "
@@ -176,11 +190,12 @@ class ChatPacer(BaseRateLimiter[int]):
             bucket = None
             if chat_id is not None:
                 bucket = self._bucket(chat_id, loop.time())
-                await bucket.take()
+                shared = None
+                if self.shared is not None:
+                    shared = functools.partial(self._shared_wait, str(chat_id))
+                await bucket.take(shared)
                 if self._overall is not None:
                     await self._overall.take()
-                if self.shared is not None:
-                    await self._take_shared(str(chat_id))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -191,26 +206,31 @@ class ChatPacer(BaseRateLimiter[int]):
                     bucket.paused_until = max(bucket.paused_until, until)
                     log.info("429 for one chat: that chat waits %.1f s", retry_seconds(error))
                     if self.shared is not None:
-                        await self.shared.pause(
-                            str(chat_id), retry_seconds(error), self.chat_rate, self.chat_burst
-                        )
+                        with contextlib.suppress(Exception):  # the local pause holds anyway
+                            await self.shared.pause(
+                                str(chat_id), retry_seconds(error), self.chat_rate, self.chat_burst
+                            )
                 else:
                     self._paused_until = max(self._paused_until, until)
                     log.info("429 for %s: all requests wait %.1f s",
                              endpoint, retry_seconds(error))  # fmt: skip
         raise AssertionError("unreachable")
 
-    async def _take_shared(self, chat: str) -> None:
-        """Wait for this chat's slot, and an overall one, among all processes."""
+    async def _shared_wait(self, chat: str) -> float:
+        """Seconds until this chat's slot, and an overall one, among all processes; 0 if
+        the database does not answer (this process's own pacing still holds)."""
         assert self.shared is not None
-        wait = await self.shared.reserve(chat, self.chat_rate, self.chat_burst)
-        if self.overall_rate > 0:
-            overall = await self.shared.reserve(
-                SharedPacing.OVERALL, self.overall_rate, self.overall_rate
-            )
-            wait = max(wait, overall)
-        if wait > 0:
-            await asyncio.sleep(wait)
+        try:
+            wait = await self.shared.reserve(chat, self.chat_rate, self.chat_burst)
+            if self.overall_rate > 0:
+                overall = await self.shared.reserve(
+                    SharedPacing.OVERALL, self.overall_rate, self.overall_rate
+                )
+                wait = max(wait, overall)
+        except Exception as error:  # the message matters more than the shared pace
+            log.warning("shared pacing unavailable (%s): pacing alone", type(error).__name__)
+            return 0.0
+        return wait
 
     def _bucket(self, chat_id: int | str, now: float) -> _Bucket:
         self._calls += 1

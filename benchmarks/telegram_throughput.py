@@ -210,6 +210,10 @@ async def _run_bot(config: BotConfig, ctrl: Connection, done: Connection) -> dic
     session = _Session(config.kind, ctrl, config.profile)
     if config.kind == "ours":
         await _serve_ours(config, instrument, session)
+    elif config.kind == "receiver":
+        await _serve_receiver(config, session)
+    elif config.kind == "worker":
+        await _serve_worker(config, instrument, session)
     else:
         await _serve_echo(config, instrument, session)
     return session.stats | counters
@@ -243,6 +247,69 @@ async def _serve_ours(
         )
         async with running(application, adapter, settings, poll_timeout=1):
             await session.serve()
+
+
+def _settings(config: BotConfig) -> Any:
+    from pydantic import SecretStr
+
+    from bot.settings import Settings
+
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=SecretStr(config.token),
+        telegram_api_base_url=config.base_url,
+        telegram_file_base_url=config.base_file_url,
+        data_dir=Path(config.data_dir),
+        database_url=SecretStr(config.database_url) if config.database_url else None,
+    )
+
+
+async def _serve_receiver(config: BotConfig, session: _Session) -> None:
+    """Our receiver (python -m bot receiver), with the same rate limiter as the others."""
+    from telegram.ext import AIORateLimiter
+
+    from bot.app import open_core
+    from bot.telegram.app import TelegramAdapter, build_application, running
+
+    settings = _settings(config)
+    async with open_core(settings, shared=True) as core:
+        adapter = TelegramAdapter(core)
+        application = build_application(
+            settings, adapter, role="receiver", rate_limiter=AIORateLimiter(**RATE_LIMITER)
+        )
+        async with running(application, adapter, settings, poll_timeout=1):
+            await session.serve()
+
+
+async def _serve_worker(
+    config: BotConfig, instrument: Callable[[Handler], Handler], session: _Session
+) -> None:
+    """One of our workers (python -m bot worker), with the same rate limiter as the others."""
+    from telegram.ext import AIORateLimiter
+
+    from bot.app import open_core
+    from bot.telegram.app import CHANNEL, TelegramAdapter, build_application
+    from bot.workers import job_handler
+    from bot.workqueue import WorkQueue, work
+
+    settings = _settings(config)
+    assert config.database_url is not None
+    async with open_core(settings, shared=True) as core:
+        adapter = TelegramAdapter(core)
+        adapter.worker = True
+        adapter.on_update = instrument(adapter.on_update)  # type: ignore[method-assign]
+        application = build_application(
+            settings, adapter, role="worker", rate_limiter=AIORateLimiter(**RATE_LIMITER)
+        )
+        slots = config.in_flight
+        async with application, WorkQueue.open(config.database_url, CHANNEL, slots=slots) as q:
+            stop = asyncio.Event()
+            working = asyncio.create_task(
+                work(q, job_handler(application, adapter), slots=slots, stop=stop, poll=0.2)
+            )
+            await session.serve()
+            stop.set()
+            await working
 
 
 def _load_ordering() -> ModuleType:
@@ -468,41 +535,57 @@ async def _receive(conn: Connection, expected: str, timeout: float) -> Any:
     return payload
 
 
+def _roles(kind: str) -> list[str]:
+    """The processes of one bot: itself, or a receiver and N workers ("workers-N")."""
+    if kind.startswith("workers-"):
+        return ["receiver"] + ["worker"] * int(kind.removeprefix("workers-"))
+    return [kind]
+
+
 async def run_bot(kind: str, options: Options, workloads: list[list[Step]]) -> BotRun:
-    """Start a fresh peer and a bot process, play every user, stop both; return figures."""
+    """Start a fresh peer and the bot's processes, play every user, stop them; return figures."""
     run = BotRun(kind, users=len(workloads))
     peer = make_peer(options.rtt)
     await peer.start()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-bot-", dir=options.data_dir) as data:
-            config = BotConfig(
-                kind, peer.base_url, peer.base_file_url, data, options.in_flight, options.profile,
-                database_url=options.database_url if kind == "ours" else None,
-            )  # fmt: skip
             ctx = multiprocessing.get_context("spawn")  # a clean interpreter: honest RSS
-            ctrl, ctrl_child = ctx.Pipe()
             done_read, done_write = ctx.Pipe(duplex=False)
-            process = ctx.Process(
-                target=bot_process,
-                args=(config, ctrl_child, done_write),
-                name=f"benchmark-{kind}-bot",
-                daemon=True,
-            )
-            process.start()
-            ctrl_child.close()
+            procs = []
+            for role in _roles(kind):
+                database = options.database_url if role != "echo" else None
+                config = BotConfig(
+                    role, peer.base_url, peer.base_file_url, data, options.in_flight,
+                    options.profile, database_url=database,
+                )  # fmt: skip
+                ctrl, ctrl_child = ctx.Pipe()
+                process = ctx.Process(
+                    target=bot_process,
+                    args=(config, ctrl_child, done_write),
+                    name=f"benchmark-{role}-bot",
+                    daemon=True,
+                )
+                process.start()
+                ctrl_child.close()
+                procs.append((process, ctrl))
             done_write.close()
             feed: _DoneFeed | None = None
             try:
-                await _receive(ctrl, "ready", timeout=60)
+                for _, ctrl in procs:
+                    await _receive(ctrl, "ready", timeout=60)
                 feed = _DoneFeed(done_read)
                 await _play(peer, feed, run, options, workloads)
-                ctrl.send("stop")
-                run.bot = await _receive(ctrl, "stats", timeout=60)
+                stats = []
+                for _, ctrl in procs:
+                    ctrl.send("stop")
+                    stats.append(await _receive(ctrl, "stats", timeout=60))
+                run.bot = _summed(stats)
             finally:
                 if feed is not None:
                     feed.close()
-                await _reap(process)
-                ctrl.close()
+                for process, ctrl in procs:
+                    await _reap(process)
+                    ctrl.close()
                 done_read.close()
     finally:
         await peer.stop()
@@ -510,12 +593,22 @@ async def run_bot(kind: str, options: Options, workloads: list[list[Step]]) -> B
     return run
 
 
+def _summed(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """One bot's figures from its processes' (CPU, memory and counts added up)."""
+    if len(stats) == 1:
+        return stats[0]
+    total: dict[str, Any] = {}
+    for key in ("cpu_s", "rss_start_kib", "peak_rss_kib", "handled", "handler_errors"):
+        total[key] = sum(s.get(key) or 0 for s in stats)
+    return total
+
+
 async def _play(
     peer: Any, feed: _DoneFeed, run: BotRun, options: Options, workloads: list[list[Step]]
 ) -> None:
     sent_before, downloads_before = len(peer.sent), peer.downloads
     cpu, busy, started = _cpu_seconds(), _machine_busy_seconds(), time.perf_counter()
-    users, buttons, timeout = len(workloads), run.kind == "ours", options.step_timeout
+    users, buttons, timeout = len(workloads), run.kind != "echo", options.step_timeout
     await asyncio.gather(
         *(
             drive_user(
@@ -623,6 +716,16 @@ def report(runs: list[BotRun], options: Options) -> None:
         )
         if options.users != 200:
             print(f"(this run had {options.users} users; the goal is stated for 200)")
+    workers = sorted((r for r in runs if r.kind.startswith("workers-")), key=lambda r: r.kind)
+    for r in workers:
+        against = [("echo", by_kind.get("echo")), ("workers-1", by_kind.get("workers-1"))]
+        ratios = [
+            f"{r.throughput / base.throughput:.2f}x {name}"
+            for name, base in against
+            if base is not None and base is not r and base.throughput
+        ]
+        if ratios:
+            print(f"{r.kind} throughput: " + ", ".join(ratios))
     for r in runs:
         if "profile" in r.bot:
             print(f"\n== cProfile of the {r.kind} bot process (figures above are inflated) ==")
@@ -683,6 +786,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "--bots", choices=("both", "ours", "echo"), default="both", help="which bots to run"
     )
     parser.add_argument(
+        "--workers", type=int, nargs="*", default=[],
+        help="also run our bot as one receiver and N workers on a private PostgreSQL, "
+        "for each N given (e.g. --workers 1 2)",
+    )  # fmt: skip
+    parser.add_argument(
         "--data-dir", help="where our bot's temporary data folder goes (default: system temp)"
     )
     parser.add_argument(
@@ -703,9 +811,10 @@ def parse_args(argv: list[str] | None = None) -> Options:
     from bot.telegram.app import IN_FLIGHT  # the driver's process only
 
     bots = ("echo", "ours") if args.bots == "both" else (args.bots,)
+    bots += tuple(f"workers-{n}" for n in args.workers)
     return Options(
         users, shots, args.rtt, args.ramp, args.seed, args.step_timeout, bots,
-        args.data_dir, IN_FLIGHT, args.profile, args.postgres,
+        args.data_dir, IN_FLIGHT, args.profile, args.postgres or bool(args.workers),
     )  # fmt: skip
 
 
@@ -720,8 +829,10 @@ async def main_async(options: Options) -> list[BotRun]:
         server = PostgresServer().start()
     try:
         for kind in options.bots:
-            if server is not None and kind == "ours":
+            if server is not None and (kind == "ours" or kind.startswith("workers-")):
                 options.database_url = server.new_database()
+            elif kind == "echo":
+                options.database_url = None
             print(f"running the {kind} bot...", flush=True)
             runs.append(await run_bot(kind, options, workloads))
     finally:

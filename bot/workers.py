@@ -17,13 +17,14 @@ import logging
 import signal
 
 from telegram import Update
+from telegram.ext import Application
 
 from bot.app import open_core
 from bot.logs import log_salt
 from bot.settings import Settings
 from bot.telegram.app import CHANNEL, IN_FLIGHT, StartFailed, TelegramAdapter, build_application
 from bot.telegram.pacing import ChatPacer, SharedPacing
-from bot.workqueue import Job, WorkQueue, work
+from bot.workqueue import Handler, Job, WorkQueue, work
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,26 @@ def postgres_url(settings: Settings) -> str:
     if not isinstance(database, str):
         raise StartFailed("console.workers_need_postgres")
     return database
+
+
+def job_handler(application: Application, adapter: TelegramAdapter) -> Handler:
+    """Apply one claimed update through the application; keep it for a later try if the
+    adapter asks for one."""
+
+    async def handle(job: Job) -> None:
+        update = Update.de_json(json.loads(job.payload), application.bot)
+        if update is None:
+            return
+        adapter.tries[update.update_id] = job.tries
+        try:
+            await application.process_update(update)
+        finally:
+            adapter.tries.pop(update.update_id, None)
+            retry = adapter.retry.pop(update.update_id, None)
+            if retry is not None:
+                job.retry_in, job.waiting = retry
+
+    return handle
 
 
 def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
@@ -54,20 +75,7 @@ def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
                 settings, adapter, role="worker", rate_limiter=ChatPacer(shared=pacing)
             )
             async with application, WorkQueue.open(url, CHANNEL, slots=slots) as queue:
-
-                async def handle(job: Job) -> None:
-                    update = Update.de_json(json.loads(job.payload), application.bot)
-                    if update is None:
-                        return
-                    adapter.tries[update.update_id] = job.tries
-                    try:
-                        await application.process_update(update)
-                    finally:
-                        adapter.tries.pop(update.update_id, None)
-                        retry = adapter.retry.pop(update.update_id, None)
-                        if retry is not None:
-                            job.retry_in, job.waiting = retry
-
+                handle = job_handler(application, adapter)
                 log.info("worker ready: %d updates at a time", slots)
                 await work(queue, handle, slots=slots, stop=stop)
                 await adapter.albums.drain()

@@ -223,21 +223,12 @@ async def _serve_ours(
     config: BotConfig, instrument: Callable[[Handler], Handler], session: _Session
 ) -> None:
     """Our bot, built exactly as tests/test_telegram_peer.py builds it (without recording)."""
-    from pydantic import SecretStr
     from telegram.ext import AIORateLimiter
 
     from bot.app import open_core
-    from bot.settings import Settings
     from bot.telegram.app import TelegramAdapter, build_application, running
 
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=SecretStr(config.token),
-        telegram_api_base_url=config.base_url,
-        telegram_file_base_url=config.base_file_url,
-        data_dir=Path(config.data_dir),
-        database_url=SecretStr(config.database_url) if config.database_url else None,
-    )
+    settings = _settings(config)
     async with open_core(settings) as core:
         adapter = TelegramAdapter(core)
         # build_application registers adapter.on_update: the instrumented one, shadowing it.

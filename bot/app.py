@@ -12,7 +12,6 @@ from pathlib import Path
 
 from bot.content import Content
 from bot.core import Core
-from bot.evidence_store import EvidenceStore
 from bot.settings import Settings
 from bot.signing import load_or_create
 from bot.storage import Storage
@@ -62,7 +61,7 @@ def only_writer(data_dir: Path, *, shared: bool = False) -> Iterator[None]:
 @asynccontextmanager
 async def _open(settings: Settings, exports_dir: Path | None, shared: bool) -> AsyncIterator[Core]:
     content = Content.load(settings.content_dir)
-    evidence = EvidenceStore(settings.evidence_dir)
+    evidence = settings.blob_store()
     older = LEFTOVER_SECONDS if shared else 0.0
     evidence.cleanup_temp(older_than=older)
     work_dir = settings.data_dir / "tmp"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bot.content import Content
 from bot.documents import DOCUMENTS
-from bot.evidence_store import EvidenceStore, TooLarge
+from bot.evidence_store import BlobStore, TooLarge
 from bot.render import Renderer, split_message
 from bot.storage import CorruptConversation, StaleConversation, Storage
 from dialogs import Conversation, Event, Reply, Result, StoredFile, Tick, step
@@ -153,7 +153,7 @@ class FileGate:
 class Core:
     content: Content
     storage: Storage
-    evidence: EvidenceStore
+    evidence: BlobStore
     clock: Clock = utcnow
     renderer: Renderer = field(init=False)
     max_download_bytes: int = 20 * 1024 * 1024

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.content import DEFAULT_DIR
+from bot.evidence_store import BlobStore, EvidenceStore, S3EvidenceStore
 
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 """The Bot API's getFile limit; a local Bot API server allows more."""
@@ -27,6 +28,13 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     """``postgresql://user:password@host/db`` to keep the records in PostgreSQL instead of
     ``DATA_DIR/bot.sqlite3`` (evidence files stay in ``DATA_DIR``)."""
+    evidence_store: str | None = None
+    """``s3://bucket/prefix`` to keep evidence files in an S3-compatible bucket (for
+    processes on several machines) instead of ``DATA_DIR/evidence``."""
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
     content_dir: Path = DEFAULT_DIR
     max_download_bytes: int = Field(default=TELEGRAM_DOWNLOAD_LIMIT, gt=0)
     retention_days: int = Field(default=0, ge=0)
@@ -46,6 +54,24 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    def blob_store(self) -> BlobStore:
+        """Where evidence files are kept: the bucket if set, else ``DATA_DIR/evidence``
+        (staging is local in both cases)."""
+        url = (self.evidence_store or "").strip()
+        if not url:
+            return EvidenceStore(self.evidence_dir)
+        if not url.startswith("s3://"):
+            raise ValueError("EVIDENCE_STORE must be an s3:// URL (or empty for DATA_DIR)")
+        secret = self.s3_secret_access_key
+        return S3EvidenceStore(
+            self.evidence_dir,
+            url,
+            endpoint=self.s3_endpoint,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+        )
 
     @property
     def exports_dir(self) -> Path:

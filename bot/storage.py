@@ -458,7 +458,7 @@ class Storage:
         conv: Conversation,
         *,
         update_key: str | None = None,
-        content_present: Callable[[str], bool] | None = None,
+        content_present: Callable[[str], Awaitable[bool]] | None = None,
     ) -> list[str]:
         """Save the whole conversation atomically; return the sha256s no longer referenced.
 
@@ -623,7 +623,7 @@ class Storage:
         conv: Conversation,
         expected: int | None,
         loaded: tuple[int, Conversation] | None,
-        content_present: Callable[[str], bool] | None = None,
+        content_present: Callable[[str], Awaitable[bool]] | None = None,
     ) -> tuple[int, list[str]]:
         """Write the conversation; return its new version and the orphaned hashes.
         ``expected`` is the version this process last read or wrote: if the stored one is
@@ -678,7 +678,7 @@ class Storage:
             files = sorted({row[5] for row in new_rows if row[5] and row[12] is None})
             for sha256 in files:  # sha256 and text columns: a stored file, not a text
                 await tx.fetch("SELECT pg_advisory_xact_lock_shared(?)", (_content_key(sha256),))
-                if content_present is not None and not content_present(sha256):
+                if content_present is not None and not await content_present(sha256):
                     raise ContentGone("a file was removed before its record was saved")
         await tx.executemany(_INSERT_EVIDENCE, new_rows)
         return version, await self._orphans(tx, candidates)

@@ -205,6 +205,16 @@ def postgres_server() -> Iterator[object]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[object]:
+    """An S3-compatible server for the session (moto's, on 127.0.0.1; see tests/s3.py)."""
+    from tests.s3 import S3Server
+
+    server = S3Server()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def postgres_url(postgres_server) -> str:
     """The URL of a new, empty PostgreSQL database of this test's own."""

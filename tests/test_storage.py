@@ -598,13 +598,19 @@ async def test_a_growing_case_is_saved_item_by_item(storage: Storage) -> None:
 async def test_postgres_refuses_a_record_whose_file_another_process_removed(
     postgres_url: str,
 ) -> None:
+    async def gone(sha256: str) -> bool:
+        return False
+
+    async def there(sha256: str) -> bool:
+        return True
+
     async with await Storage.open(postgres_url) as storage:
         conv = rich_conversation()
         with pytest.raises(ContentGone):  # the file went between storing and saving
-            await storage.save(conv, update_key="1", content_present=lambda sha256: False)
+            await storage.save(conv, update_key="1", content_present=gone)
         assert await storage.load("telegram", "1001") is None  # nothing was saved
         assert not await storage.is_processed("telegram", "1")
-        await storage.save(conv, update_key="1", content_present=lambda sha256: True)
+        await storage.save(conv, update_key="1", content_present=there)
         assert await storage.load("telegram", "1001") == conv
 
 

@@ -16,8 +16,9 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ from bot.dossier import chart, files, images, manifest, pdf
 from bot.dossier.archive import PartWriter, stamp
 from bot.dossier.files import Absent, Exported
 from bot.dossier.manifest import Document, Outcome
-from bot.evidence_store import EvidenceStore
+from bot.evidence_store import BlobStore
 from bot.render import Renderer
 from dialogs.case import Case, EvidenceItem, Finding
 from dialogs.steps.privacy import findings_for
@@ -103,7 +104,7 @@ async def build_dossier(
     case: Case,
     *,
     lang: str,
-    store: EvidenceStore,
+    store: BlobStore,
     renderer: Renderer,
     content: Content,
     now: datetime,
@@ -248,7 +249,7 @@ def _document(name: str, data: bytes, part: int) -> Document:
     return Document(name, hashlib.sha256(data).hexdigest(), len(data), part)
 
 
-async def _add_items(run: _Run, store: EvidenceStore, steps: _Steps) -> None:
+async def _add_items(run: _Run, store: BlobStore, steps: _Steps) -> None:
     """Export every item in order; thumbnails are made beside, a few at a time."""
     width = max(3, len(str(max((i.number for i in run.case.evidence), default=0))))
     slots = asyncio.Semaphore(_THUMBNAIL_WORKERS)
@@ -267,11 +268,10 @@ async def _add_items(run: _Run, store: EvidenceStore, steps: _Steps) -> None:
     run.thumbnails.sort()
 
 
-async def _add_item(
-    run: _Run, store: EvidenceStore, item: EvidenceItem, width: int
-) -> bytes | None:
+async def _add_item(run: _Run, store: BlobStore, item: EvidenceItem, width: int) -> bytes | None:
     """Export one item into the ZIP; return its cleaned image if it is one (for a thumbnail)."""
-    result = await asyncio.to_thread(files.export_item, store, item, width, run.findings)
+    async with _stored_file(store, item) as path:
+        result = await asyncio.to_thread(files.export_item, path, item, width, run.findings)
     if not isinstance(result, Exported):
         run.outcomes.append(Outcome(item, result))
         return None
@@ -284,6 +284,18 @@ async def _add_item(
         return None
     run.images += 1
     return result.image
+
+
+@asynccontextmanager
+async def _stored_file(store: BlobStore, item: EvidenceItem) -> AsyncIterator[Path | None]:
+    """The item's stored file while it is exported (None for a text, a file never downloaded,
+    or one missing from the store)."""
+    text = item.kind in files.TEXT_KINDS and item.text is not None
+    if item.sha256 is None or item.too_large or text:
+        yield None
+        return
+    async with store.local_copy(item.sha256) as path:
+        yield path
 
 
 async def _thumbnail(run: _Run, number: int, image: bytes, slots: asyncio.Semaphore) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from bot.dossier import images
-from bot.evidence_store import CHUNK_BYTES, EvidenceStore
+from bot.evidence_store import CHUNK_BYTES
 from dialogs.case import EvidenceItem, Finding
 from dialogs.events import EvidenceKind
 from dialogs.numbers import Masked, redact
@@ -111,17 +111,17 @@ def extension_for(item: EvidenceItem, sniffed: str | None = None) -> str:
 
 
 def export_item(
-    store: EvidenceStore, item: EvidenceItem, width: int, findings: Sequence[Finding] = ()
+    path: Path | None, item: EvidenceItem, width: int, findings: Sequence[Finding] = ()
 ) -> Exported | Absent:
-    """Produce the exported file of one item (blocking: run it in a thread); a text has the
-    ``findings`` the user did not choose to show masked."""
+    """Produce the exported file of one item (blocking: run it in a thread) from its stored
+    file at ``path`` (None if missing); a text has the ``findings`` the user did not choose to
+    show masked."""
     if item.kind in TEXT_KINDS and item.text is not None:
         return _export_text(item, width, findings)
     if item.too_large:
         return Absent("not_downloaded")
-    if item.sha256 is None:
+    if item.sha256 is None or path is None:
         return Absent("missing")
-    path = store.path_for(item.sha256)
     try:
         size = path.stat().st_size
         with path.open("rb") as file:

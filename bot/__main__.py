@@ -23,7 +23,9 @@ import sys
 # them does not warn. Set before any telegram module reads it.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from bot.app import DataDirInUse, open_core
+from pydantic import ValidationError
+
+from bot.app import DataDirInUse, StartFailed, open_core
 from bot.console import client_language, run_console
 from bot.content import Content
 from bot.logs import setup_logging
@@ -46,7 +48,15 @@ def main(argv: list[str]) -> int:
         from bot.verify import main as verify
 
         return verify(argv[1:])
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:  # names the settings, never their values (secrets)
+        names = sorted({str(issue["loc"][0]).upper() for issue in error.errors() if issue["loc"]})
+        content = Content.load()
+        lang = content.index.pick_language(client_language())
+        print(content.text("console.bad_settings", lang, {"names": ", ".join(names)}),
+              file=sys.stderr)  # fmt: skip
+        return 2
     setup_logging(settings.log_level)
     if command == "key":
         return _key(settings)
@@ -57,6 +67,11 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         return _run(settings, command)
+    except StartFailed as failure:
+        content = Content.load(settings.content_dir)
+        lang = content.index.pick_language(client_language())
+        print(content.text(failure.key, lang, failure.params), file=sys.stderr)
+        return 1
     except DataDirInUse:
         content = Content.load(settings.content_dir)
         lang = content.index.pick_language(client_language())
@@ -67,7 +82,7 @@ def main(argv: list[str]) -> int:
 
 def _several(settings: Settings, role: str) -> int:
     """Run one of several processes sharing PostgreSQL: the receiver or a worker."""
-    from bot.telegram.app import StartFailed, run_telegram
+    from bot.telegram.app import run_telegram
     from bot.workers import postgres_url, run_worker
 
     content = Content.load(settings.content_dir)
@@ -106,15 +121,9 @@ def _run(settings: Settings, command: str | None) -> int:
         lang = content.index.pick_language(client_language())
         print(content.text("console.no_token", lang), file=sys.stderr)
     if command is None and settings.telegram_bot_token is not None:
-        from bot.telegram.app import StartFailed, run_telegram
+        from bot.telegram.app import run_telegram
 
-        try:
-            return run_telegram(settings)
-        except StartFailed as failure:
-            content = Content.load(settings.content_dir)
-            lang = content.index.pick_language(client_language())
-            print(content.text(failure.key, lang, failure.params), file=sys.stderr)
-            return 1
+        return run_telegram(settings)
     try:
         asyncio.run(console(settings))
     except KeyboardInterrupt:

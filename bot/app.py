@@ -14,7 +14,7 @@ from bot.content import Content
 from bot.core import Core
 from bot.settings import Settings
 from bot.signing import load_or_create
-from bot.storage import Storage
+from bot.storage import Storage, StorageUnavailable
 
 LEFTOVER_SECONDS = 3600.0
 """With several processes on one data directory, a temporary file or dossier build older
@@ -35,6 +35,14 @@ async def open_core(
     with only_writer(settings.data_dir, shared=shared):
         async with _open(settings, exports_dir, shared) as core:
             yield core
+
+
+class StartFailed(Exception):
+    """The bot could not start; ``key`` and ``params`` say why, for the operator."""
+
+    def __init__(self, key: str, **params: str) -> None:
+        super().__init__(key)
+        self.key, self.params = key, params
 
 
 class DataDirInUse(RuntimeError):
@@ -62,6 +70,12 @@ def only_writer(data_dir: Path, *, shared: bool = False) -> Iterator[None]:
 async def _open(settings: Settings, exports_dir: Path | None, shared: bool) -> AsyncIterator[Core]:
     content = Content.load(settings.content_dir)
     evidence = settings.blob_store()
+    try:
+        await evidence.check()
+    except StorageUnavailable as error:
+        raise StartFailed(
+            "console.start_bucket", url=settings.evidence_store or "", error=str(error)
+        ) from None
     older = LEFTOVER_SECONDS if shared else 0.0
     evidence.cleanup_temp(older_than=older)
     work_dir = settings.data_dir / "tmp"

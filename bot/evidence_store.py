@@ -128,6 +128,9 @@ class BlobStore(Protocol):
 
     def cleanup_temp(self, *, older_than: float = 0.0) -> int: ...
 
+    async def check(self) -> None:
+        """Raise StorageUnavailable, saying why, if objects cannot be read and listed."""
+
 
 class _Staged:
     """What both stores share: content is written to ``root/tmp`` while it is hashed, then
@@ -189,6 +192,9 @@ class _Staged:
         for path in leftovers:
             path.unlink(missing_ok=True)
         return len(leftovers)
+
+    async def check(self) -> None:
+        """Nothing to check ahead: the directory is made at the first put."""
 
     async def _commit(self, temp: Path, sha256: str) -> tuple[Path | None, bool]:
         """Store the synced temporary file as ``sha256`` (removing it); return the object's
@@ -311,6 +317,23 @@ class S3EvidenceStore(_Staged):
         """Return the object's key under the store's prefix."""
         return f"objects/{_checked(sha256)[:2]}/{sha256}"
 
+    async def check(self) -> None:
+        """Raise StorageUnavailable if the bucket cannot be listed (missing, refused,
+        unreachable)."""
+        import obstore
+        from obstore.exceptions import BaseError
+
+        try:
+            async with _reachable(absent="no such bucket"):
+                listing = obstore.list(self._store, "objects/", chunk_size=1)
+                async for _ in listing:
+                    break
+        except StorageUnavailable as error:
+            cause = error.__context__  # a listing names no object: its text may be shown
+            if isinstance(cause, BaseError) and str(cause):
+                raise StorageUnavailable(_summary(str(cause))) from None
+            raise
+
     async def exists(self, sha256: str) -> bool:
         """Return whether the object with this hash is stored."""
         key = self.key_for(sha256)
@@ -356,7 +379,7 @@ class S3EvidenceStore(_Staged):
             return
         import obstore
 
-        async with _reachable():
+        async with _reachable(absent="no such bucket"):
             await obstore.delete_async(self._store, keys)
 
     @asynccontextmanager
@@ -381,7 +404,7 @@ class S3EvidenceStore(_Staged):
         from obstore.exceptions import AlreadyExistsError
 
         try:
-            async with _reachable():
+            async with _reachable(absent="no such bucket"):
                 await obstore.put_async(self._store, self.key_for(sha256), temp, mode="create")
         except AlreadyExistsError:
             existed = True
@@ -392,15 +415,18 @@ class S3EvidenceStore(_Staged):
 
 
 @asynccontextmanager
-async def _reachable() -> AsyncIterator[None]:
+async def _reachable(absent: str | None = None) -> AsyncIterator[None]:
     """Map the bucket's failures (unreachable, refused, throttled) to StorageUnavailable;
-    a missing object stays FileNotFoundError. The error's text names the bucket and key,
-    never content, but is kept out of the message all the same."""
+    "not found" is FileNotFoundError (a missing object) unless ``absent`` names what is then
+    missing instead (the bucket, for a put or a listing). The error's own text names the
+    bucket and the key: it is kept out of the message."""
     from obstore.exceptions import AlreadyExistsError, BaseError, NotFoundError
 
     try:
         yield
     except (FileNotFoundError, NotFoundError):
+        if absent is not None:
+            raise StorageUnavailable(f"evidence bucket: {absent}") from None
         raise FileNotFoundError("no such object") from None
     except AlreadyExistsError:
         raise
@@ -437,6 +463,16 @@ def _unlink_all(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
     for directory in {path.parent for path in paths if path.parent.is_dir()}:
         _fsync_dir(directory)
+
+
+def _summary(message: str) -> str:
+    """The gist of an S3 error for the operator: the HTTP status and S3's error code when the
+    server answered (``404 Not Found: NoSuchBucket``), else the first line."""
+    status = re.search(r"status code: (\d{3}[^:<]*)", message)
+    code = re.search(r"<Code>(\w+)</Code>", message)
+    if status or code:
+        return ": ".join(m.group(1).strip() for m in (status, code) if m)
+    return message.splitlines()[0][:300]
 
 
 def _checked(sha256: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.content import DEFAULT_DIR
@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_salt: SecretStr | None = None
 
+    @field_validator("evidence_store")
+    @classmethod
+    def _a_bucket_url(cls, value: str | None) -> str | None:
+        if value and not value.strip().startswith("s3://"):
+            raise ValueError("an s3://BUCKET or s3://BUCKET/PREFIX URL, or empty")
+        return value.strip() if value else None
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "bot.sqlite3"
@@ -58,11 +65,9 @@ class Settings(BaseSettings):
     def blob_store(self) -> BlobStore:
         """Where evidence files are kept: the bucket if set, else ``DATA_DIR/evidence``
         (staging is local in both cases)."""
-        url = (self.evidence_store or "").strip()
+        url = self.evidence_store
         if not url:
             return EvidenceStore(self.evidence_dir)
-        if not url.startswith("s3://"):
-            raise ValueError("EVIDENCE_STORE must be an s3:// URL (or empty for DATA_DIR)")
         secret = self.s3_secret_access_key
         return S3EvidenceStore(
             self.evidence_dir,

@@ -19,10 +19,10 @@ import signal
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import open_core
+from bot.app import StartFailed, open_core
 from bot.logs import log_salt
 from bot.settings import Settings
-from bot.telegram.app import CHANNEL, IN_FLIGHT, StartFailed, TelegramAdapter, build_application
+from bot.telegram.app import CHANNEL, IN_FLIGHT, TelegramAdapter, build_application
 from bot.telegram.pacing import ChatPacer, SharedPacing
 from bot.workqueue import Handler, Job, WorkQueue, work
 

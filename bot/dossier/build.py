@@ -270,12 +270,12 @@ async def _add_items(run: _Run, store: BlobStore, steps: _Steps) -> None:
 
 async def _add_item(run: _Run, store: BlobStore, item: EvidenceItem, width: int) -> bytes | None:
     """Export one item into the ZIP; return its cleaned image if it is one (for a thumbnail)."""
-    async with _stored_file(store, item) as path:
+    async with _stored_file(store, item) as path:  # a copy from a bucket lasts this long
         result = await asyncio.to_thread(files.export_item, path, item, width, run.findings)
-    if not isinstance(result, Exported):
-        run.outcomes.append(Outcome(item, result))
-        return None
-    part = await asyncio.to_thread(_write_item, run.writer, item, result)
+        if not isinstance(result, Exported):
+            run.outcomes.append(Outcome(item, result))
+            return None
+        part = await asyncio.to_thread(_write_item, run.writer, item, result)
     if part is None:
         run.outcomes.append(Outcome(item, Absent("too_large_for_part")))
         return None

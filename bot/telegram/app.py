@@ -51,7 +51,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.app import open_core
+from bot.app import StartFailed, open_core
 from bot.core import CHAT_LIMIT, Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
 from bot.logs import log_salt, redact, user_ref
@@ -565,14 +565,6 @@ def build_application(
     application.add_handler(TypeHandler(Update, adapter.on_update))
     application.add_error_handler(adapter.on_error)
     return application
-
-
-class StartFailed(Exception):
-    """The bot could not start; ``key`` and ``params`` say why, for the operator."""
-
-    def __init__(self, key: str, **params: str) -> None:
-        super().__init__(key)
-        self.key, self.params = key, params
 
 
 def start_failure(error: BaseException, settings: Settings) -> StartFailed:

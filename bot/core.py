@@ -274,7 +274,7 @@ class Core:
         self, channel: str, user_id: str, event: Event, update_key: str | None
     ) -> tuple[Result, list[str]]:
         try:
-            conv = await self.storage.load(channel, user_id)
+            conv = await self.storage.load(channel, user_id, shared=True)  # step() copies it
         except CorruptConversation as error:
             log.error("a stored conversation could not be read (%s): moved aside", error)
             await self.storage.quarantine(channel, user_id)
@@ -293,7 +293,10 @@ class Core:
             kept = set()
         else:
             orphans = await self.storage.save(
-                result.conversation, update_key=update_key, content_present=self.evidence.exists
+                result.conversation,
+                update_key=update_key,
+                content_present=self.evidence.exists,
+                hand_over=True,  # only read from now on
             )
             if len(result.conversation.cases) < len(conv.cases):
                 await self.storage.scrub()  # a deleted case leaves nothing in the log

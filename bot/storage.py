@@ -286,6 +286,14 @@ def _diff_known(
     return new, list(old.values())
 
 
+def _shares_evidence(conv: Conversation, cached: Conversation) -> bool:
+    """Whether ``conv`` holds an evidence list of the cached conversation itself (it was
+    changed in place rather than copied, so the cached lists no longer show what was
+    stored)."""
+    lists = {id(case.evidence) for case in cached.cases}
+    return any(id(case.evidence) in lists for case in conv.cases)
+
+
 LOADED_VERSIONS: Final = 4096
 CACHE_CONVERSATIONS: Final = 256
 CACHE_ITEMS: Final = 50_000
@@ -330,7 +338,13 @@ class _Recent:
 
 
 class Storage:
-    """Conversations of all users, each user's data isolated by (channel, user_id)."""
+    """Conversations of all users, each user's data isolated by (channel, user_id).
+
+    A conversation this process loaded or saved lately is kept in memory, as a copy of its
+    own. A caller that never changes what it loads (the core: ``dialogs.step`` works on a
+    deep copy) may skip the copies: ``load(shared=True)`` hands out the kept object itself,
+    and ``save(hand_over=True)`` keeps the saved object itself.
+    """
 
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self._db = db
@@ -394,11 +408,15 @@ class Storage:
     ) -> None:
         await self.close()
 
-    async def load(self, channel: str, user_id: str) -> Conversation | None:
+    async def load(
+        self, channel: str, user_id: str, *, shared: bool = False
+    ) -> Conversation | None:
         """Return the user's conversation with its cases and evidence, or None if unknown.
 
         A conversation saved or loaded lately by this process and not saved since by anyone
-        (its version unchanged) is not read again: the cost stays flat as a case grows."""
+        (its version unchanged) is not read again: the cost stays flat as a case grows.
+        ``shared``: the caller will not change what it gets, so the kept object itself may
+        be returned rather than a copy."""
         scope = (channel, user_id)
         async with self._db.transaction(write=False) as tx:  # one snapshot for three reads
             conv_rows = await tx.fetch(
@@ -410,8 +428,8 @@ class Storage:
             data, version = conv_rows[0]
             self._remember(scope, version)
             known = self._cache.get(scope, version)
-            if known is not None:
-                return known.model_copy(deep=True)  # the evidence items are shared, not copied
+            if known is not None:  # the evidence items are shared even in a copy
+                return known if shared else known.model_copy(deep=True)
             case_rows = await tx.fetch(
                 "SELECT id, data FROM cases WHERE channel = ? AND user_id = ? ORDER BY number",
                 scope,
@@ -430,7 +448,7 @@ class Storage:
             )
         except (ValueError, TypeError, KeyError) as error:  # JSON and validation errors
             raise CorruptConversation(type(error).__name__) from None
-        self._cache.put(scope, version, conv.model_copy(deep=True))
+        self._cache.put(scope, version, conv if shared else conv.model_copy(deep=True))
         return conv
 
     async def quarantine(self, channel: str, user_id: str) -> None:
@@ -459,6 +477,7 @@ class Storage:
         *,
         update_key: str | None = None,
         content_present: Callable[[str], Awaitable[bool]] | None = None,
+        hand_over: bool = False,
     ) -> list[str]:
         """Save the whole conversation atomically; return the sha256s no longer referenced.
 
@@ -469,6 +488,9 @@ class Storage:
         until the save commits, and ``content_present`` is asked, under it, whether the file
         is still there: another process's :meth:`remove_orphans` may have taken it between
         storing and saving (:class:`ContentGone`, nothing saved).
+
+        ``hand_over``: the caller will not change ``conv`` any more, so it is kept in memory
+        as it is rather than copied.
         """
         numbers = [case.number for case in conv.cases]
         if len(set(numbers)) != len(numbers):
@@ -477,6 +499,8 @@ class Storage:
         expected = self._loaded.get(scope)
         cached = self._cache.entry(scope)
         base = cached if cached is not None and cached[0] == expected else None
+        if base is not None and _shares_evidence(conv, base[1]):
+            base = None  # changed in place: what is new is known only from the stored rows
         try:
             async with self._db.transaction() as tx:
                 if update_key is not None:
@@ -486,7 +510,7 @@ class Storage:
             self._forget(scope)  # what is stored now is read again next time
             raise
         self._remember(scope, version)
-        self._cache.put(scope, version, conv.model_copy(deep=True))
+        self._cache.put(scope, version, conv if hand_over else conv.model_copy(deep=True))
         return orphans
 
     def _remember(self, scope: tuple[str, str], version: int) -> None:

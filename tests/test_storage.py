@@ -656,3 +656,19 @@ async def test_two_saves_from_one_version_at_once_one_wins(where: Path | str) ->
         )
         assert sum(isinstance(r, StaleConversation) for r in results) == 1
         assert sum(isinstance(r, list) for r in results) == 1
+
+
+async def test_a_caller_that_changes_nothing_may_share_the_kept_conversation(
+    storage: Storage,
+) -> None:
+    conv = rich_conversation()
+    await storage.save(conv, hand_over=True)
+    assert await storage.load("telegram", "1001", shared=True) is conv  # no copy made
+    assert await storage.load("telegram", "1001") is not conv  # unless asked for
+
+    # Changed in place after all, and saved: the new item is still recorded.
+    conv.cases[0].evidence.append(item(len(conv.cases[0].evidence) + 1, sha("late")))
+    await storage.save(conv, hand_over=True)
+    storage._forget(("telegram", "1001"))  # read from the database, not from memory
+    stored = await storage.load("telegram", "1001")
+    assert stored is not None and stored.cases[0].evidence[-1].sha256 == sha("late")

@@ -1,4 +1,5 @@
-"""Entry point: ``python -m bot`` (Telegram if a token is set, else the console chat).
+"""Entry point: ``python -m bot`` (Telegram if a token is set, WhatsApp beside it or alone
+when configured, else the console chat).
 
 Usage:
     python -m bot                      Telegram with TELEGRAM_BOT_TOKEN, the console without
@@ -8,6 +9,8 @@ Usage:
                                        reminders; one receiver
     python -m bot worker               with DATABASE_URL on PostgreSQL: apply the updates of
                                        the inbox; as many workers as you like
+    python -m bot web                  the webhook channels without Telegram (WhatsApp, with
+                                       WHATSAPP_* set), on WEBHOOK_LISTEN:WEBHOOK_PORT
     python -m bot verify DOSSIER.zip   check an exported dossier against its manifest
     python -m bot key                  print the public key that signs dossiers (made if
                                        missing), and its fingerprint, for you to publish
@@ -62,7 +65,7 @@ def main(argv: list[str]) -> int:
         return _key(settings)
     if command in ("receiver", "worker"):
         return _several(settings, command)
-    if command not in (None, "console"):
+    if command not in (None, "console", "web"):
         print(__doc__, file=sys.stderr)
         return 2
     try:
@@ -116,6 +119,17 @@ def _key(settings: Settings) -> int:
 
 
 def _run(settings: Settings, command: str | None) -> int:
+    if command == "web" or (
+        command is None and settings.telegram_bot_token is None and settings.whatsapp
+    ):
+        if not settings.whatsapp:
+            content = Content.load(settings.content_dir)
+            lang = content.index.pick_language(client_language())
+            print(content.text("console.web_needs_channel", lang), file=sys.stderr)
+            return 2
+        from bot.whatsapp.app import run_web
+
+        return run_web(settings)
     if command is None and settings.telegram_bot_token is None:
         content = Content.load(settings.content_dir)
         lang = content.index.pick_language(client_language())

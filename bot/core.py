@@ -67,6 +67,14 @@ STALE_RETRIES = 3
 """Tries of one event when another process saved the same conversation meanwhile."""
 
 
+def _short_key(label: str) -> str:
+    """The content key of an option's short label: ``option_short.*`` beside ``option.*``;
+    other labels (a language's or a jurisdiction's name) are their own short label."""
+    return (
+        "option_short." + label.removeprefix("option.") if label.startswith("option.") else label
+    )
+
+
 def _owner(channel: str, user_id: str) -> str:
     """A name for a user's temporary files that does not reveal who they are."""
     return hashlib.sha256(f"{channel}:{user_id}".encode()).hexdigest()[:16]
@@ -84,6 +92,9 @@ class OutText:
     group: str | None = None
     number: int | None = None
     """The evidence number an acknowledgement is about."""
+    short: tuple[str, ...] = ()
+    """A short label (at most 20 characters) for each button, for channels with narrow
+    buttons (WhatsApp); empty when the content has none."""
 
 
 @dataclass(frozen=True)
@@ -414,10 +425,20 @@ class Core:
         buttons = tuple(
             (o.id, self.content.text(o.label, lang, o.params, escape)) for o in reply.options
         )
+        texts = self.content.texts.get(lang, {})
+        shorts = [_short_key(o.label) for o in reply.options]
+        short = (
+            tuple(
+                self.content.text(key, lang, o.params, escape)
+                for key, o in zip(shorts, reply.options, strict=True)
+            )
+            if all(key in texts for key in shorts)
+            else ()
+        )
         number = reply.params.get("number")
         head = OutText(
             text, lang, buttons, reply.case, reply.key, reply.group,
-            number if isinstance(number, int) else None,
+            number if isinstance(number, int) else None, short,
         )  # fmt: skip
         if reply.render is None:
             return [head]

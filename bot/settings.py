@@ -24,6 +24,20 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    whatsapp_token: SecretStr | None = None
+    """A System User access token of the WhatsApp Business account (Cloud API)."""
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    """The Meta app's secret: webhook deliveries are signed with it."""
+    whatsapp_verify_token: SecretStr | None = None
+    """The token entered with the callback URL in Meta's App Dashboard."""
+    whatsapp_api_base_url: str = "https://graph.facebook.com"
+    whatsapp_reminder_template: str | None = None
+    """An approved UTILITY template (one body parameter: the case number) for reminders due
+    more than 24 hours after the user last wrote; without it such reminders wait for the
+    user's next message."""
+    whatsapp_template_languages: str = "es=es_MX,en=en_US,zh-Hans=zh_CN"
+    """The template's language code for each of the bot's languages."""
     data_dir: Path = Path("data")
     database_url: SecretStr | None = None
     """``postgresql://user:password@host/db`` to keep the records in PostgreSQL instead of
@@ -47,6 +61,16 @@ class Settings(BaseSettings):
         if value and not value.strip().startswith("s3://"):
             raise ValueError("an s3://BUCKET or s3://BUCKET/PREFIX URL, or empty")
         return value.strip() if value else None
+
+    @property
+    def whatsapp(self) -> bool:
+        """Whether the WhatsApp channel is configured (all four of its settings)."""
+        return bool(
+            self.whatsapp_token
+            and self.whatsapp_phone_number_id
+            and self.whatsapp_app_secret
+            and self.whatsapp_verify_token
+        )
 
     @property
     def database_path(self) -> Path:

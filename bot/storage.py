@@ -523,6 +523,27 @@ class Storage:
         self._loaded.pop(scope, None)
         self._cache.forget(scope)
 
+    async def rekey(self, channel: str, old: str, new: str) -> bool:
+        """Move a user's conversation, cases and evidence to a new id (the channel changed
+        the user's id); False, and nothing moved, if the new id already has a conversation."""
+        self._forget((channel, old))
+        self._forget((channel, new))
+        async with self._db.transaction() as tx:
+            taken = await tx.fetch(
+                "SELECT 1 FROM conversations WHERE channel = ? AND user_id = ?", (channel, new)
+            )
+            if taken:
+                return False
+            for table in ("conversations", "cases"):
+                await tx.execute(
+                    f"UPDATE {table} SET user_id = ? WHERE channel = ? AND user_id = ?",
+                    (new, channel, old),
+                )
+            await tx.execute(
+                "UPDATE inbox SET chat = ? WHERE channel = ? AND chat = ?", (new, channel, old)
+            )
+        return True
+
     async def delete_user(
         self, channel: str, user_id: str, *, update_key: str | None = None
     ) -> list[str]:

@@ -1,4 +1,5 @@
-"""The web app that receives webhooks: ``/telegram`` and ``/healthz``, served by uvicorn.
+"""The web app that receives webhooks (``/telegram``, ``/whatsapp``) and answers ``/healthz``
+and ``/readyz``, served by uvicorn.
 
 Every request is checked before its body is read: the secret header first (compared in
 constant time), then the declared length; the body is then read in pieces and refused once
@@ -16,7 +17,7 @@ import hmac
 import json
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -110,14 +111,17 @@ def readiness(ready: Callable[[], Awaitable[bool]]) -> Callable[[Request], Await
 def web_app(
     routes: dict[str, Callable[[Request], Awaitable[Response]]],
     ready: Callable[[], Awaitable[bool]] | None = None,
+    more: Sequence[Route] = (),
 ) -> Starlette:
-    """Build the app: one POST route per channel, ``/healthz`` and ``/readyz``."""
+    """Build the app: one POST route per channel (and ``more`` routes, such as a channel's
+    verification handshake), ``/healthz`` and ``/readyz``."""
     checks = [Route("/healthz", healthz, methods=["GET"])]
     if ready is not None:
         checks.append(Route("/readyz", readiness(ready), methods=["GET"]))
     return Starlette(
         routes=[
             *checks,
+            *more,
             *(Route(path, handler, methods=["POST"]) for path, handler in routes.items()),
         ]
     )

@@ -38,13 +38,16 @@ class ForwardOrigin(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["user", "hidden_user", "chat", "channel"]
+    kind: Literal["user", "hidden_user", "chat", "channel", "unknown"]
+    """"unknown": the messenger says only that it was forwarded (WhatsApp), not by whom."""
     name: str | None = None
     """The sender's or chat's display name (for hidden users, the only thing given)."""
     username: str | None = None
     sender_id: int | None = None
     date: datetime | None = None
     """When the original message was sent."""
+    frequently: bool = False
+    """Forwarded many times over, as the messenger reports (WhatsApp: more than five)."""
 
 
 class StoredFile(BaseModel):

@@ -177,6 +177,7 @@ def item_entry(
             "username": safe(origin.username),
             "sender_id": origin.sender_id,
             "date": _time(origin.date) if origin.date else None,
+            "frequently_forwarded": origin.frequently,
         },
         "caption": safe(item.caption),
         "album_id": item.album_id,

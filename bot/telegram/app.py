@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import psycopg
+from starlette.routing import Route
 from telegram import (
     Bot,
     BotCommand,
@@ -52,7 +53,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.app import StartFailed, open_core
-from bot.core import CHAT_LIMIT, Core, Out, OutFile, OutLater, OutText
+from bot.channel import merge_short
+from bot.core import Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
 from bot.logs import log_salt, redact, user_ref
 from bot.settings import Settings
@@ -471,36 +473,6 @@ def telegram_code(lang: str) -> str:
     return lang.split("-")[0].lower()
 
 
-MERGE_LIMIT = CHAT_LIMIT
-"""Consecutive short replies of one update go out as one message up to this length."""
-
-
-def merge_short(outs: Sequence[Out]) -> list[Out]:
-    """Join consecutive dialog replies (no buttons before the last) into one message: one
-    request to Telegram instead of several, and one notification for the user."""
-    merged: list[Out] = []
-    for out in outs:
-        last = merged[-1] if merged else None
-        joinable = (
-            isinstance(out, OutText)
-            and isinstance(last, OutText)
-            and last.key is not None
-            and out.key is not None
-            and not last.buttons
-            and last.group is None
-            and out.group is None
-            and len(last.text) + len(out.text) < MERGE_LIMIT
-        )
-        if joinable:
-            assert isinstance(last, OutText) and isinstance(out, OutText)
-            merged[-1] = OutText(
-                f"{last.text}\n\n{out.text}", out.lang, out.buttons, out.case, out.key
-            )
-        else:
-            merged.append(out)
-    return merged
-
-
 def keyboard(out: OutText | None) -> InlineKeyboardMarkup | None:
     """Lay out the buttons: short labels two per row, long ones alone."""
     if out is None or not out.buttons:
@@ -602,9 +574,14 @@ def run_telegram(settings: Settings, role: str = "single") -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
+            channels: list[WebChannel] = []
+            if settings.whatsapp and role == "single":
+                from bot.whatsapp.app import WhatsAppChannel
+
+                channels.append(WhatsAppChannel(core, settings, salt=salt))
             started = False
             try:
-                async with running(application, adapter, settings):
+                async with running(application, adapter, settings, channels=channels):
                     started = True
                     await stop.wait()
             except Exception as error:
@@ -630,26 +607,40 @@ async def running(
     poll_interval: float = 0.0,
     poll_timeout: int = 10,
     watchdog_seconds: float = WATCHDOG_SECONDS,
+    channels: Sequence[WebChannel] = (),
 ) -> AsyncIterator[None]:
     """Start the application (commands menu, then polling or webhook); stop it after. While
-    it runs, a watchdog starts receiving again if the polling task or web server dies."""
+    it runs, a watchdog starts receiving again if the polling task or web server dies.
+    ``channels`` (WhatsApp) are served by the same web app as the webhook, or by a web app
+    of their own beside polling."""
     async with application:
         queue = application.update_queue
         if isinstance(queue, JournalingQueue):
             replayed = await queue.replay(application.bot)
             log.info("updates fetched before the last stop and queued again: %d", replayed)
         receiver: Receiver
+        more = [route for channel in channels for route in channel.routes()]
+        beside: WebServer | None = None
         if settings.webhook_url:
             assert isinstance(queue, JournalingQueue)
-            receiver = Webhook(application, queue, settings)
+            receiver = Webhook(application, queue, settings, more=more)
         else:
             assert application.updater is not None
             receiver = Polling(application.updater, poll_interval, poll_timeout)
+            if more:
+                app = web_app({}, adapter.core.storage.ping, more=more)
+                beside = WebServer(app, settings.webhook_listen, settings.webhook_port)
         await application.start()
         tasks: list[asyncio.Task[None]] = []
+        started: list[WebChannel] = []
         try:
             tasks.append(asyncio.create_task(_commands_menu(application, adapter)))
             await receiver.start()
+            if beside is not None:
+                await beside.start()
+            for channel in channels:
+                await channel.start()
+                started.append(channel)
             tasks += [
                 asyncio.create_task(_watchdog(receiver, watchdog_seconds)),
                 asyncio.create_task(_housekeeping(application, adapter)),
@@ -659,9 +650,21 @@ async def running(
         finally:
             for task in tasks:
                 task.cancel()
+            for channel in started:
+                await channel.stop()
+            if beside is not None:
+                await beside.stop()
             await receiver.stop()
             await adapter.albums.drain()
             await application.stop()
+
+
+class WebChannel(Protocol):
+    """Another channel served by the web app (WhatsApp): its routes, started after them."""
+
+    def routes(self) -> list[Route]: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
 
 
 class Receiver(Protocol):
@@ -710,7 +713,14 @@ class Polling:
 class Webhook:
     """Our web app on ``WEBHOOK_LISTEN:WEBHOOK_PORT``, and the webhook set at Telegram."""
 
-    def __init__(self, application: Application, queue: JournalingQueue, settings: Settings):
+    def __init__(
+        self,
+        application: Application,
+        queue: JournalingQueue,
+        settings: Settings,
+        *,
+        more: Sequence[Route] = (),
+    ) -> None:
         if settings.webhook_secret is None:
             raise SystemExit("WEBHOOK_SECRET is required with WEBHOOK_URL (see .env.example)")
         assert settings.webhook_url is not None
@@ -722,7 +732,7 @@ class Webhook:
             await queue.accept(raw, application.bot, JOURNAL_PATIENCE_SECONDS)
 
         path = "/" + urlparse(self.url).path.lstrip("/")
-        app = web_app({path: telegram_endpoint(self.secret, accept)}, queue.storage.ping)
+        app = web_app({path: telegram_endpoint(self.secret, accept)}, queue.storage.ping, more)
         self.server = WebServer(
             app, settings.webhook_listen, settings.webhook_port, share_port=not queue.apply_here
         )

@@ -1,0 +1,37 @@
+"""What every channel's adapter does the same way with the core's replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core import CHAT_LIMIT, Out, OutText
+
+MERGE_LIMIT = CHAT_LIMIT
+"""Consecutive short replies of one update go out as one message up to this length."""
+
+
+def merge_short(outs: Sequence[Out]) -> list[Out]:
+    """Join consecutive dialog replies (no buttons before the last) into one message: one
+    request to Telegram instead of several, and one notification for the user."""
+    merged: list[Out] = []
+    for out in outs:
+        last = merged[-1] if merged else None
+        joinable = (
+            isinstance(out, OutText)
+            and isinstance(last, OutText)
+            and last.key is not None
+            and out.key is not None
+            and not last.buttons
+            and last.group is None
+            and out.group is None
+            and len(last.text) + len(out.text) < MERGE_LIMIT
+        )
+        if joinable:
+            assert isinstance(last, OutText) and isinstance(out, OutText)
+            merged[-1] = OutText(
+                f"{last.text}\n\n{out.text}", out.lang, out.buttons, out.case, out.key,
+                short=out.short,
+            )  # fmt: skip
+        else:
+            merged.append(out)
+    return merged

@@ -1,0 +1,421 @@
+"""The WhatsApp adapter: journaled messages in, dialog events to the core, replies out.
+
+A message recorded by the webhook is applied here, each user's in order (``ChatOrder``):
+marked read with "typing…", translated into a :mod:`dialogs` event (media downloaded at once,
+while Meta's id still works, and stored before the event is applied), handed to the core
+with its ``wamid`` as the update key, and the core's replies are sent through the Graph API.
+
+Choices: up to three options whose short labels fit go out as reply buttons, up to ten as a
+list, more as text with a letter per option (typed back, like in the console). The id sent
+with each option carries the case it was offered for, so a tap on an old message acts on
+that case. Users are keyed by their business-scoped user id; a number given with it is
+never the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import httpx
+
+from bot.channel import merge_short
+from bot.console import button_letter
+from bot.core import Core, Out, OutFile, OutLater, OutText
+from bot.logs import user_ref
+from bot.render import split_message
+from bot.storage import StorageUnavailable
+from bot.whatsapp.client import GraphClient, GraphError
+from bot.whatsapp.webhook import Inbound
+from dialogs import (
+    Choice,
+    Command,
+    Event,
+    EvidenceKind,
+    EvidenceReceived,
+    Start,
+    StoredFile,
+    Text,
+    Unsupported,
+)
+from dialogs.events import ForwardOrigin
+
+CHANNEL: Final = "whatsapp"
+TEXT_LIMIT: Final = 4096
+BODY_LIMIT: Final = 1024
+"""The body of a message with buttons or a list."""
+BUTTON_TITLE: Final = 20
+ROW_TITLE: Final = 24
+ROW_DESCRIPTION: Final = 72
+MAX_BUTTONS: Final = 3
+MAX_ROWS: Final = 10
+SEND_TRIES: Final = 5
+PAIR_PAUSE: Final = 6.0
+"""Meta allows about one message every 6 seconds to one user, sustained (code 131056)."""
+DOCUMENT_LIMIT: Final = 100 * 1024 * 1024
+
+SPANISH: Final = frozenset(
+    "AR BO CL CO CR CU DO EC ES GQ GT HN MX NI PA PE PR PY SV UY VE".split()  # noqa: SIM905
+)
+"""Countries (ISO codes, as in a BSUID) whose users get Spanish until they choose."""
+
+_TAG: Final = re.compile(r"<(/?)(b|i|code|pre)>|<[^>]+>")
+_FORMAT: Final = {"b": "*", "i": "_", "code": "```", "pre": "```"}
+_ID_VERSION: Final = "1"
+
+log = logging.getLogger(__name__)
+
+
+def to_whatsapp(text: str) -> str:
+    """Turn the core's HTML-escaped text into WhatsApp's own formatting: bold ``*…*``,
+    italics ``_…_``; other tags dropped; entities (and so the user's own ``<``) restored."""
+
+    def mark(match: re.Match[str]) -> str:
+        tag = match.group(2)
+        return _FORMAT.get(tag, "") if tag else ""
+
+    return html.unescape(_TAG.sub(mark, text))
+
+
+def encode_option(case: int | None, option_id: str) -> str:
+    """The id sent with an option: the option and the case it was offered for."""
+    return f"{_ID_VERSION}|{case if case is not None else ''}|{option_id}"
+
+
+def decode_option(data: str) -> tuple[int | None, str]:
+    """Unpack an option's id; a foreign or old one gives an empty option id."""
+    parts = data.split("|", 2)
+    if len(parts) != 3 or parts[0] != _ID_VERSION:
+        return None, ""
+    return (int(parts[1]) if parts[1].isdecimal() else None), parts[2]
+
+
+def client_lang(user: str, phone: str | None) -> str | None:
+    """A first guess at the user's language from the country of their id or number."""
+    country = user.split(".", 1)[0].upper() if "." in user else ""
+    if country in SPANISH or (phone or "").startswith(("52", "54", "56", "57", "51", "34")):
+        return "es"
+    if country == "CN" or (phone or "").startswith("86"):
+        return "zh-Hans"
+    return None
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass
+class WhatsAppAdapter:
+    core: Core
+    client: GraphClient
+    salt: str = ""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    pair_pause: float = PAIR_PAUSE
+    _offered: dict[str, tuple[tuple[tuple[str, str], ...], int | None]] = field(
+        default_factory=dict, init=False
+    )
+    """The options last offered as text to each user (typed back as letters)."""
+
+    # -- in -----------------------------------------------------------------------------------
+
+    async def apply(self, inbound: Inbound) -> None:
+        """Apply one journaled message and send the replies (StorageUnavailable: try again)."""
+        message = inbound.message
+        kind = message.get("type")
+        if kind in ("reaction", "system") or kind is None:
+            if kind == "system":
+                await self._rekey(inbound)
+            await self.core.storage.unjournal(CHANNEL, inbound.key)
+            return
+        if await self.core.storage.is_processed(CHANNEL, inbound.key):
+            await self.core.storage.unjournal(CHANNEL, inbound.key)
+            return
+        await self._mark_read(inbound.key)
+        lang = client_lang(inbound.user, inbound.phone)
+        outs: list[Out] = []
+        if await self.core.storage.load(CHANNEL, inbound.user, shared=True) is None:
+            start = Start(at=self.clock(), client_lang=lang)
+            outs += await self.core.handle(CHANNEL, inbound.user, start)
+        outs += await self._handle(inbound, lang)
+        await self.send(inbound.user, outs)
+
+    async def _handle(self, inbound: Inbound, lang: str | None) -> list[Out]:
+        message, at = inbound.message, self.clock()
+        kind = message.get("type")
+        body = message.get(kind) if isinstance(kind, str) else None
+        body = body if isinstance(body, dict) else {}
+        forward = _forward(message)
+        media = {"image": EvidenceKind.SCREENSHOT, "video": EvidenceKind.VIDEO,
+                 "document": EvidenceKind.DOCUMENT, "audio": EvidenceKind.AUDIO}  # fmt: skip
+        if kind in media:
+            evidence = media[kind]
+            if kind == "audio" and body.get("voice"):
+                evidence = EvidenceKind.VOICE
+            if kind == "document" and str(body.get("mime_type", "")).startswith("image/"):
+                evidence = EvidenceKind.SCREENSHOT
+            return await self._media(inbound, body, evidence, forward, lang)
+        event = self._event(inbound, kind, body, forward, lang, at)
+        return await self.core.handle(CHANNEL, inbound.user, event, update_key=inbound.key)
+
+    def _event(
+        self,
+        inbound: Inbound,
+        kind: object,
+        body: dict[str, Any],
+        forward: ForwardOrigin | None,
+        lang: str | None,
+        at: datetime,
+    ) -> Event:
+        base: dict[str, Any] = {"at": at, "client_lang": lang}
+        if kind == "text":
+            text = str(body.get("body", ""))
+            if forward is not None:
+                return Text(**base, text=text, forward=forward)
+            chosen = self._typed_choice(inbound.user, text)
+            if chosen is not None:
+                return Choice(**base, choice=chosen[1], case=chosen[0])
+            if text.startswith("/") and len(text) > 1:
+                name, _, args = text[1:].partition(" ")
+                if name.lower() == "start":
+                    return Start(**base, payload=args.strip() or None)
+                return Command(**base, name=name.lower(), args=args.strip())
+            return Text(**base, text=text)
+        if kind == "interactive":
+            reply = body.get("button_reply") or body.get("list_reply") or {}
+            case, option = decode_option(str(reply.get("id", "")))
+            return Choice(**base, choice=option, case=case)
+        if kind == "button":  # the quick reply of a reminder template
+            return Command(**base, name="status")
+        if kind == "contacts":
+            return EvidenceReceived(
+                **base, kind=EvidenceKind.CONTACT, text=_card(body, inbound.message),
+                forward=forward,
+            )  # fmt: skip
+        what = kind if kind in ("sticker", "location") else "unsupported"
+        return Unsupported(**base, what=str(what))
+
+    def _typed_choice(self, user: str, text: str) -> tuple[int | None, str] | None:
+        offered = self._offered.get(user)
+        if offered is None:
+            return None
+        options, case = offered
+        typed = text.strip().casefold().rstrip(".)")
+        letters = [button_letter(n) for n in range(len(options))]
+        if typed in letters:
+            return case, options[letters.index(typed)][0]
+        for option_id, label in options:
+            if to_whatsapp(label).strip().casefold() == text.strip().casefold():
+                return case, option_id
+        return None
+
+    async def _media(
+        self,
+        inbound: Inbound,
+        body: dict[str, Any],
+        kind: EvidenceKind,
+        forward: ForwardOrigin | None,
+        lang: str | None,
+    ) -> list[Out]:
+        media_id = str(body.get("id", ""))
+        try:
+            info = await self.client.media(media_id)
+        except GraphError as error:
+            if error.kind in ("server", "throttled"):
+                raise StorageUnavailable(f"media metadata: code {error.code}") from None
+            info = {}  # gone or refused: recorded without its bytes, the user is told
+        size = info.get("file_size")
+        file = StoredFile(
+            sha256=None,
+            size=int(size) if isinstance(size, int | str) and str(size).isdecimal() else None,
+            mime=str(body.get("mime_type") or info.get("mime_type") or "") or None,
+            name=body.get("filename") if isinstance(body.get("filename"), str) else None,
+            unique_id=str(body.get("sha256")) if body.get("sha256") else None,
+        )
+        url = info.get("url")
+
+        def make_event(stored: StoredFile) -> Event:
+            return EvidenceReceived(
+                at=self.clock(), client_lang=lang, kind=kind, file=stored,
+                caption=body.get("caption") if isinstance(body.get("caption"), str) else None,
+                forward=forward,
+            )  # fmt: skip
+
+        if isinstance(url, str):
+            try:
+                return await self.core.handle_file(
+                    CHANNEL, inbound.user, lambda: self.client.download(url), file, make_event,
+                    update_key=inbound.key,
+                )  # fmt: skip
+            except httpx.TransportError as error:  # Meta's side unreachable: later
+                raise StorageUnavailable(f"media download: {type(error).__name__}") from None
+            except GraphError as error:
+                if error.kind in ("server", "throttled"):
+                    raise StorageUnavailable(f"media download: code {error.code}") from None
+        # Expired or refused: recorded without its bytes, and the user is told so.
+        event = make_event(file.model_copy(update={"too_large": True}))
+        return await self.core.handle(CHANNEL, inbound.user, event, update_key=inbound.key)
+
+    async def _rekey(self, inbound: Inbound) -> None:
+        """A user's id changed (a new number): their case follows them."""
+        system = inbound.message.get("system")
+        if not isinstance(system, dict):
+            return
+        new = system.get("new_user_id") or system.get("user_id")
+        old = inbound.user
+        if isinstance(new, str) and new and new != old:
+            await self.core.storage.rekey(CHANNEL, old, new)
+            log.info("user %s is now %s", user_ref(CHANNEL, old, self.salt),
+                     user_ref(CHANNEL, new, self.salt))  # fmt: skip
+
+    async def _mark_read(self, message_id: str) -> None:
+        try:
+            await self.client.mark_read(message_id)
+        except Exception as error:  # a courtesy: never in the way of the answer
+            log.debug("could not mark read: %s", type(error).__name__)
+
+    async def failed(self, inbound: Inbound, error: BaseException) -> None:
+        """An update that cannot be applied: log where (never content), tell the user."""
+        log.error("message for user %s failed: %s", user_ref(CHANNEL, inbound.user, self.salt),
+                  type(error).__name__, exc_info=error)  # fmt: skip
+        await self.core.storage.unjournal(CHANNEL, inbound.key)
+        lang = client_lang(inbound.user, inbound.phone) or self.core.content.index.pick_language(
+            None
+        )
+        try:
+            await self._send_text(inbound.user, self.core.content.text("error.generic", lang))
+        except Exception as second:
+            log.error("could not report the error to the user: %s", type(second).__name__)
+
+    # -- out ----------------------------------------------------------------------------------
+
+    async def send(self, user: str, outs: list[Out]) -> None:
+        """Send the core's replies in order: texts (with their options), files, and slow
+        builds (the dossier) once built."""
+        for out in merge_short(outs):
+            if isinstance(out, OutText):
+                await self._send_out_text(user, out)
+            elif isinstance(out, OutFile):
+                await self._send_file(user, out)
+            elif isinstance(out, OutLater):
+                for built in await out.build(None):
+                    await self._send_file(user, built)
+                out.delivered()
+
+    async def _send_out_text(self, user: str, out: OutText) -> None:
+        text = to_whatsapp(out.text).strip()
+        if not out.buttons:
+            self._offered.pop(user, None)
+            for chunk in split_message(text, TEXT_LIMIT):
+                await self._send_text(user, chunk)
+            return
+        chunks = split_message(text, BODY_LIMIT) if text else []
+        for chunk in chunks[:-1]:
+            await self._send_text(user, chunk)
+        body = chunks[-1] if chunks else self._text("whatsapp.choose_prompt", out.lang)
+        labels = [to_whatsapp(label).strip() for _, label in out.buttons]
+        shorts = [to_whatsapp(s).strip() for s in out.short] if out.short else labels
+        ids = [encode_option(out.case, option_id) for option_id, _ in out.buttons]
+        if (
+            len(ids) <= MAX_BUTTONS
+            and all(len(s) <= BUTTON_TITLE for s in shorts)
+            and len(set(shorts)) == len(shorts)
+        ):
+            buttons = [
+                {"type": "reply", "reply": {"id": i, "title": s}}
+                for i, s in zip(ids, shorts, strict=True)
+            ]
+            interactive = {
+                "type": "button",
+                "body": {"text": body},
+                "action": {"buttons": buttons},
+            }
+            self._offered.pop(user, None)
+        elif len(ids) <= MAX_ROWS:
+            rows = []
+            for i, short, label in zip(ids, shorts, labels, strict=True):
+                row: dict[str, str] = {"id": i, "title": _cut(short, ROW_TITLE)}
+                if label != short:
+                    row["description"] = _cut(label, ROW_DESCRIPTION)
+                rows.append(row)
+            interactive = {
+                "type": "list",
+                "body": {"text": body},
+                "action": {
+                    "button": _cut(self._text("whatsapp.choose", out.lang), BUTTON_TITLE),
+                    "sections": [{"rows": rows}],
+                },
+            }
+            self._offered.pop(user, None)
+        else:
+            lines = [f"{button_letter(n)}) {label}" for n, label in enumerate(labels)]
+            hint = self._text("whatsapp.type_letter", out.lang)
+            listing = "\n".join([body, "", *lines, "", hint])
+            for chunk in split_message(listing, TEXT_LIMIT):
+                await self._send_text(user, chunk)
+            self._offered[user] = (out.buttons, out.case)
+            return
+        await self._send(user, {"type": "interactive", "interactive": interactive})
+
+    async def _send_text(self, user: str, text: str) -> None:
+        await self._send(user, {"type": "text", "text": {"body": text, "preview_url": False}})
+
+    async def _send_file(self, user: str, out: OutFile) -> None:
+        if len(out.data) > DOCUMENT_LIMIT:
+            await self._send_text(user, self._text("whatsapp.file_too_large", out.lang))
+            return
+        mime = "application/pdf" if out.name.endswith(".pdf") else "application/zip"
+        media_id = await self._retrying(lambda: self.client.upload(out.data, mime, out.name))
+        await self._send(
+            user, {"type": "document", "document": {"id": media_id, "filename": out.name}}
+        )
+
+    async def _send(self, user: str, message: dict[str, Any]) -> None:
+        await self._retrying(lambda: self.client.send({"recipient": user, **message}))
+
+    async def _retrying(self, call: Callable[[], Any]) -> Any:
+        """Make a Graph call, waiting and trying again while Meta says to slow down: the
+        pair rate to one user (131056), the number's throughput (130429) or a server error."""
+        for attempt in range(1, SEND_TRIES + 1):
+            try:
+                return await call()
+            except GraphError as error:
+                if error.kind not in ("throttled", "server") or attempt == SEND_TRIES:
+                    raise
+                pause = self.pair_pause * attempt if error.code == 131056 else 0.5 * attempt
+                log.warning("WhatsApp asked to slow down (code %s): waiting %.1f s",
+                            error.code, pause)  # fmt: skip
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _text(self, key: str, lang: str) -> str:
+        return to_whatsapp(self.core.content.text(key, lang))
+
+
+def _forward(message: dict[str, Any]) -> ForwardOrigin | None:
+    context = message.get("context")
+    if not isinstance(context, dict):
+        return None
+    frequently = bool(context.get("frequently_forwarded"))
+    if context.get("forwarded") or frequently:
+        return ForwardOrigin(kind="unknown", frequently=frequently)
+    return None
+
+
+def _card(body: Any, message: dict[str, Any]) -> str:
+    """A shared contact card as one line per contact: name and numbers."""
+    cards = message.get("contacts")
+    lines = []
+    for card in cards if isinstance(cards, list) else []:
+        if not isinstance(card, dict):
+            continue
+        name = card.get("name", {})
+        formatted = name.get("formatted_name", "") if isinstance(name, dict) else ""
+        phones = [p.get("phone", "") for p in card.get("phones", []) if isinstance(p, dict)]
+        lines.append(" ".join(part for part in (formatted, *phones) if part))
+    return "\n".join(lines) or "-"

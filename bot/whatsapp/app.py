@@ -1,0 +1,197 @@
+"""Running the WhatsApp channel: the webhook routes, the applier, reminders.
+
+:class:`WhatsAppChannel` is started inside a process that has a core: it replays what the
+inbox still holds, serves ``GET``/``POST /whatsapp`` (added to the web app), applies each
+user's messages in order, and sends due reminders once a minute. A reminder due after the
+24-hour window is sent as the approved template when one is configured; otherwise it waits
+for the user's next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Final
+
+from starlette.routing import Route
+
+from bot.chat_order import ChatOrder
+from bot.core import Core, Out, OutText
+from bot.logs import user_ref
+from bot.settings import Settings
+from bot.storage import StorageUnavailable
+from bot.web import JOURNAL_PATIENCE_SECONDS
+from bot.whatsapp.adapter import CHANNEL, WhatsAppAdapter
+from bot.whatsapp.client import GraphClient, GraphError
+from bot.whatsapp.webhook import Inbound, deliveries, handshake
+
+REMIND_EVERY: Final = 60.0
+PATH: Final = "/whatsapp"
+
+log = logging.getLogger(__name__)
+
+
+def template_languages(setting: str) -> dict[str, str]:
+    """``"es=es_MX,en=en_US"`` → ``{"es": "es_MX", "en": "en_US"}``."""
+    pairs = (item.partition("=") for item in setting.split(",") if "=" in item)
+    return {lang.strip(): code.strip() for lang, _, code in pairs if lang.strip() and code.strip()}
+
+
+class WhatsAppChannel:
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        salt: str = "",
+        remind_every: float = REMIND_EVERY,
+        pair_pause: float | None = None,
+    ) -> None:
+        assert settings.whatsapp_token and settings.whatsapp_phone_number_id
+        assert settings.whatsapp_app_secret and settings.whatsapp_verify_token
+        self.core, self.settings, self.salt = core, settings, salt
+        self.client = GraphClient(
+            settings.whatsapp_token.get_secret_value(),
+            settings.whatsapp_phone_number_id,
+            base_url=settings.whatsapp_api_base_url,
+        )
+        self.adapter = WhatsAppAdapter(core, self.client, salt=salt)
+        if pair_pause is not None:
+            self.adapter.pair_pause = pair_pause
+        self.order: ChatOrder[Inbound] = ChatOrder(self.adapter.apply, self.adapter.failed)
+        self.remind_every = remind_every
+        self._seq = 0
+        self._reminders: asyncio.Task[None] | None = None
+
+    def routes(self) -> list[Route]:
+        secret = self.settings.whatsapp_app_secret
+        token = self.settings.whatsapp_verify_token
+        assert secret is not None and token is not None
+        return [
+            Route(PATH, handshake(token.get_secret_value()), methods=["GET"]),
+            Route(PATH, deliveries(secret.get_secret_value(), self.accept), methods=["POST"]),
+        ]
+
+    async def start(self) -> None:
+        """Queue what the inbox still holds (in order), then start the reminders."""
+        pending = await self.core.storage.pending(CHANNEL)
+        for _, payload in pending:
+            inbound = Inbound.from_payload(payload)
+            self.order.submit(inbound.user, inbound)
+        if pending:
+            log.info("%d WhatsApp messages from before the restart queued again", len(pending))
+        self._reminders = asyncio.create_task(self._remind_loop())
+
+    async def stop(self) -> None:
+        if self._reminders is not None:
+            self._reminders.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reminders
+        await self.order.close()
+        await self.client.close()
+
+    async def accept(self, found: list[Inbound]) -> None:
+        """Record the delivery's messages in the inbox, then queue them; StorageUnavailable
+        if the inbox stays unavailable (the webhook then answers 500: Meta tries again)."""
+        entries = []
+        for inbound in found:
+            self._seq += 1
+            seq = time.time_ns() // 1000 * 100 + self._seq % 100  # arrival order
+            entries.append((inbound.key, seq, inbound.payload(), inbound.user))
+        pause, waited = 0.25, 0.0
+        while True:
+            try:
+                await self.core.storage.journal(CHANNEL, entries)
+                break
+            except StorageUnavailable:
+                if waited + pause > JOURNAL_PATIENCE_SECONDS:
+                    raise
+                await asyncio.sleep(pause)
+                waited += pause
+                pause *= 2
+        for inbound in found:
+            self.order.submit(inbound.user, inbound)
+
+    async def _remind_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.remind_every)
+            try:
+                await self.remind()
+            except Exception as error:  # the next tick tries again
+                log.error("WhatsApp reminders failed: %s", type(error).__name__)
+
+    async def remind(self) -> int:
+        """Send the reminders that are due; return to how many users."""
+        sent = 0
+        for _, user, outs in await self.core.remind(CHANNEL):
+            try:
+                await self.adapter.send(user, outs)
+            except GraphError as error:
+                if error.kind != "window" or not await self._template(user, outs):
+                    log.warning("reminder for user %s not sent (code %s)",
+                                user_ref(CHANNEL, user, self.salt), error.code)  # fmt: skip
+                    continue
+            sent += 1
+        return sent
+
+    async def _template(self, user: str, outs: list[Out]) -> bool:
+        """Outside the 24-hour window: the approved template, if there is one."""
+        name = self.settings.whatsapp_reminder_template
+        texts = [out for out in outs if isinstance(out, OutText)]
+        if not name or not texts:
+            return False
+        lang = texts[0].lang
+        code = template_languages(self.settings.whatsapp_template_languages).get(lang)
+        case = next((out.case for out in texts if out.case is not None), None)
+        if code is None:
+            return False
+        parameters = [{"type": "text", "text": str(case)}] if case is not None else []
+        template = {
+            "name": name,
+            "language": {"code": code},
+            "components": [{"type": "body", "parameters": parameters}] if parameters else [],
+        }
+        await self.client.send({"recipient": user, "type": "template", "template": template})
+        return True
+
+
+def run_web(settings: Settings) -> int:
+    """Run the web app for the webhook channels without Telegram (WhatsApp), until SIGINT
+    or SIGTERM. Raise StartFailed if it cannot start."""
+    import signal
+
+    from bot.app import StartFailed, open_core
+    from bot.logs import log_salt
+    from bot.web import WebServer, web_app
+
+    async def main() -> None:
+        async with open_core(settings) as core:
+            configured = settings.log_salt.get_secret_value() if settings.log_salt else None
+            channel = WhatsAppChannel(core, settings, salt=log_salt(configured, settings.data_dir))
+            app = web_app({}, core.storage.ping, more=channel.routes())
+            server = WebServer(app, settings.webhook_listen, settings.webhook_port)
+            try:
+                await server.start()
+            except OSError as error:
+                await channel.stop()
+                address = f"{settings.webhook_listen}:{settings.webhook_port}"
+                raise StartFailed("console.start_cannot_listen", address=address,
+                                  error=f"{type(error).__name__}: {error}") from None  # fmt: skip
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            try:
+                await channel.start()
+                log.info("WhatsApp webhook ready on %s:%d%s", settings.webhook_listen,
+                         server.port, PATH)  # fmt: skip
+                await stop.wait()
+            finally:
+                await server.stop()
+                await channel.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0

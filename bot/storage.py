@@ -534,11 +534,19 @@ class Storage:
             )
             if taken:
                 return False
-            for table in ("conversations", "cases"):
-                await tx.execute(
-                    f"UPDATE {table} SET user_id = ? WHERE channel = ? AND user_id = ?",
-                    (new, channel, old),
-                )
+            await tx.execute(
+                "INSERT INTO conversations (channel, user_id, data, updated_at, version) "
+                "SELECT channel, ?, data, updated_at, version FROM conversations "
+                "WHERE channel = ? AND user_id = ?",
+                (new, channel, old),
+            )
+            await tx.execute(
+                "UPDATE cases SET user_id = ? WHERE channel = ? AND user_id = ?",
+                (new, channel, old),
+            )
+            await tx.execute(
+                "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, old)
+            )
             await tx.execute(
                 "UPDATE inbox SET chat = ? WHERE channel = ? AND chat = ?", (new, channel, old)
             )

@@ -672,3 +672,17 @@ async def test_a_caller_that_changes_nothing_may_share_the_kept_conversation(
     storage._forget(("telegram", "1001"))  # read from the database, not from memory
     stored = await storage.load("telegram", "1001")
     assert stored is not None and stored.cases[0].evidence[-1].sha256 == sha("late")
+
+
+async def test_a_user_whose_id_changed_keeps_their_conversation(storage: Storage) -> None:
+    conv = rich_conversation(channel="whatsapp", user_id="MX.1")
+    await storage.save(conv)
+    await storage.save(rich_conversation(channel="whatsapp", user_id="MX.3"))
+
+    assert await storage.rekey("whatsapp", "MX.1", "MX.2")
+    assert await storage.load("whatsapp", "MX.1") is None
+    moved = await storage.load("whatsapp", "MX.2")
+    assert moved is not None
+    assert moved.cases == conv.cases
+    assert not await storage.rekey("whatsapp", "MX.2", "MX.3")  # taken: nothing moves
+    assert await storage.load("whatsapp", "MX.2") is not None

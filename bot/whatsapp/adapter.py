@@ -59,6 +59,13 @@ SEND_TRIES: Final = 5
 PAIR_PAUSE: Final = 6.0
 """Meta allows about one message every 6 seconds to one user, sustained (code 131056)."""
 DOCUMENT_LIMIT: Final = 100 * 1024 * 1024
+DOCUMENT_TYPES: Final = {
+    "pdf": "application/pdf",
+    "txt": "text/plain",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+"""What WhatsApp sends as a document (also Word and Excel, which the bot does not make);
+no archives."""
 
 SPANISH: Final = frozenset(
     "AR BO CL CO CR CU DO EC ES GQ GT HN MX NI PA PE PR PY SV UY VE".split()  # noqa: SIM905
@@ -138,12 +145,9 @@ class WhatsAppAdapter:
             return
         await self._mark_read(inbound.key)
         lang = client_lang(inbound.user, inbound.phone)
-        outs: list[Out] = []
-        if await self.core.storage.load(CHANNEL, inbound.user, shared=True) is None:
-            start = Start(at=self.clock(), client_lang=lang)
-            outs += await self.core.handle(CHANNEL, inbound.user, start)
-        outs += await self._handle(inbound, lang)
-        await self.send(inbound.user, outs)
+        # A first message of any kind gets the welcome from the dialog itself (a greeting,
+        # a cry for help: the crisis check runs first; evidence is kept).
+        await self.send(inbound.user, await self._handle(inbound, lang))
 
     async def _handle(self, inbound: Inbound, lang: str | None) -> list[Out]:
         message, at = inbound.message, self.clock()
@@ -369,7 +373,10 @@ class WhatsAppAdapter:
         if len(out.data) > DOCUMENT_LIMIT:
             await self._send_text(user, self._text("whatsapp.file_too_large", out.lang))
             return
-        mime = "application/pdf" if out.name.endswith(".pdf") else "application/zip"
+        mime = DOCUMENT_TYPES.get(out.name.rpartition(".")[2].lower())
+        if mime is None:  # a ZIP: WhatsApp sends no archives
+            await self._send_text(user, self._text("whatsapp.no_archive", out.lang))
+            return
         media_id = await self._retrying(lambda: self.client.upload(out.data, mime, out.name))
         await self._send(
             user, {"type": "document", "document": {"id": media_id, "filename": out.name}}

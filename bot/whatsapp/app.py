@@ -150,7 +150,7 @@ class WhatsAppChannel:
         parameters = [{"type": "text", "text": str(case)}] if case is not None else []
         template = {
             "name": name,
-            "language": {"code": code},
+            "language": {"code": code, "policy": "deterministic"},
             "components": [{"type": "body", "parameters": parameters}] if parameters else [],
         }
         await self.client.send({"recipient": user, "type": "template", "template": template})

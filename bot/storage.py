@@ -230,8 +230,11 @@ def _utc_text(moment: datetime) -> str:
 
 
 def _next_due(case: Case) -> str | None:
-    """Return when the case's next follow-up reminder is due, if any."""
+    """Return when the case's next follow-up reminder is due, if any: a sent complaint's, or
+    the one the user asked for at the report step."""
     due = [sent.due_at for sent in case.sent if not sent.reminded]
+    if case.report.remind_at is not None and not case.report.reminded:
+        due.append(case.report.remind_at)
     return _utc_text(min(due)) if due else None
 
 

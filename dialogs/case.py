@@ -204,6 +204,9 @@ class Sent(_Model):
 class Report(_Model):
     generated_at: datetime | None = None
     remind_at: datetime | None = None
+    """When the user asked to be reminded to check for answers ("remind me in N days")."""
+    reminded: bool = False
+    """That reminder was given."""
     cards_shown: int = 0
     """How many destination cards the user has seen (the next "more" starts there)."""
 

@@ -91,6 +91,17 @@ def on_tick(turn: Turn, retention_days: int) -> None:
                 continue
             sent.reminded = True
             turn.replies.append(_due_reply(case, index, sent))
+        report = case.report
+        if report.remind_at is not None and not report.reminded and report.remind_at <= turn.at:
+            report.reminded = True  # the reminder the user asked for at the report step
+            turn.replies.append(
+                Reply(
+                    key="followup.asked_reminder",
+                    params={"case": case.number},
+                    options=(option("rep:sent", "option.rep.sent"),),
+                    case=case.number,
+                )
+            )
 
 
 def _retain(turn: Turn, days: int) -> None:

@@ -142,3 +142,29 @@ async def test_using_a_case_resets_the_retention_clock(tmp_path: Path):
         assert await core.remind() == []
         conv = await core.storage.load("console", "u1")
         assert conv is not None and len(conv.cases) == 1
+
+
+def test_the_reminder_asked_for_at_the_report_step_is_given_once() -> None:
+    chat = Chat()
+    walk_to(chat, "report")
+    assert chat.press("rep:remind", case=chat.conv.active)[0] == "report.reminder_set"
+    due = chat.case.report.remind_at
+    assert due is not None
+
+    assert chat.event(Tick(at=due - timedelta(hours=1))) == []
+    assert chat.event(Tick(at=due + timedelta(minutes=1))) == ["followup.asked_reminder"]
+    assert chat.options == ["rep:sent"]
+    assert chat.event(Tick(at=due + timedelta(days=2))) == []  # once
+
+
+async def test_a_reminder_asked_for_is_found_due_by_the_storage(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    chat = Chat()
+    walk_to(chat, "report")
+    chat.press("rep:remind", case=chat.conv.active)
+    due = chat.case.report.remind_at
+    assert due is not None
+    async with open_core(settings) as core:
+        await core.storage.save(chat.conv)
+        assert await core.storage.due(due - timedelta(minutes=1)) == []
+        assert await core.storage.due(due) == [("test", "u1")]

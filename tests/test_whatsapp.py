@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.web import WebServer, web_app
 from bot.whatsapp.adapter import CHANNEL, decode_option, to_whatsapp
 from bot.whatsapp.app import WhatsAppChannel
 from dialogs import EvidenceKind
+from tests.conftest import Chat, walk_to
 from tests.whatsapp_peer import GraphPeer
 
 VERIFY = "verify-me"
@@ -328,3 +330,50 @@ async def test_python_m_bot_serves_whatsapp_when_configured(
         _, err = await asyncio.to_thread(process.communicate, timeout=30)
     assert process.returncode == 0, err.decode()
     assert b"Hola" not in err  # no message text in the log
+
+
+async def seed_reminder(bot: Running, *, lang: str = "es") -> datetime:
+    """A user at the report step who asked to be reminded; return when it is due."""
+    chat = Chat(content=bot.core.content.index, client_lang=lang)
+    walk_to(chat, "report")
+    chat.press("rep:remind", case=chat.conv.active)
+    due = chat.case.report.remind_at
+    assert due is not None
+    conv = chat.conv.model_copy(update={"channel": CHANNEL, "user_id": USER})
+    await bot.core.storage.save(conv)
+    return due
+
+
+async def test_a_reminder_within_the_window_is_a_message_and_after_it_the_template(
+    tmp_path: Path, peer: GraphPeer
+) -> None:
+    settings = settings_for(tmp_path, peer, whatsapp_reminder_template="case_reminder")
+    async with whatsapp_bot(settings) as bot:
+        due = await seed_reminder(bot)
+        bot.core.clock = lambda: due + timedelta(minutes=1)
+        peer.open_window(USER)  # the user wrote lately
+        assert await bot.channel.remind() == 1
+        first = peer.sent_to(USER)[0]
+        assert first["type"] == "interactive"  # the reminder itself, with its button
+        assert "#1" in first["interactive"]["body"]["text"]
+
+    async with whatsapp_bot(settings_for(tmp_path, peer)) as bot:  # no template configured
+        due = await seed_reminder(bot)
+        bot.core.clock = lambda: due + timedelta(minutes=1)
+        peer.advance(25 * 3600)  # more than a day since the user last wrote
+        before = len(peer.sent_to(USER))
+        assert await bot.channel.remind() == 0  # nothing may be sent: it waits
+        assert len(peer.sent_to(USER)) == before
+
+    async with whatsapp_bot(settings) as bot:
+        due = await seed_reminder(bot)
+        bot.core.clock = lambda: due + timedelta(minutes=1)
+        assert await bot.channel.remind() == 1
+        template = peer.sent_to(USER)[-1]
+        assert template["type"] == "template"
+        assert template["template"]["name"] == "case_reminder"
+        conv = await bot.core.storage.load(CHANNEL, USER)
+        assert conv is not None
+        expected = {"es": "es_MX", "en": "en_US", "zh-Hans": "zh_CN"}[conv.lang or ""]
+        assert template["template"]["language"]["code"] == expected
+        assert peer.violations == []

@@ -69,6 +69,7 @@ def on_report(turn: Turn, value: str) -> State | None:
     elif value == "remind":
         remind_at = turn.at + timedelta(days=turn.content.reminder_days)
         turn.case.report.remind_at = remind_at
+        turn.case.report.reminded = False
         turn.say("report.reminder_set", date=remind_at.date().isoformat())
     elif value == "export":
         export(turn)

@@ -213,9 +213,15 @@ class Core:
                 result = await self._apply(channel, user_id, event, update_key)
             return await self._finish(result, escape)
 
-    async def remind(self, channel: str | None = None) -> list[tuple[str, str, list[Out]]]:
+    async def remind(
+        self,
+        channel: str | None = None,
+        *,
+        reachable: Callable[[str], Awaitable[bool]] | None = None,
+    ) -> list[tuple[str, str, list[Out]]]:
         """Apply a Tick to every user with a follow-up due or a case near its retention limit;
-        return what to send to whom."""
+        return what to send to whom. ``reachable`` (a channel's): whether the user can be
+        written to now; one who cannot keeps their reminders due for a later tick."""
         now = self.clock()
         users = set(await self.storage.due(now))
         if self.retention_days > 0:
@@ -224,6 +230,8 @@ class Core:
         sent: list[tuple[str, str, list[Out]]] = []
         for due_channel, user_id in sorted(users):
             if channel is not None and due_channel != channel:
+                continue
+            if reachable is not None and not await reachable(user_id):
                 continue
             tick = Tick(at=now, retention_days=self.retention_days)
             outs = await self.handle(due_channel, user_id, tick)

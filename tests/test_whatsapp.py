@@ -362,12 +362,19 @@ async def test_a_reminder_within_the_window_is_a_message_and_after_it_the_templa
         bot.core.clock = lambda: due + timedelta(minutes=1)
         peer.advance(25 * 3600)  # more than a day since the user last wrote
         before = len(peer.sent_to(USER))
-        assert await bot.channel.remind() == 0  # nothing may be sent: it waits
+        assert await bot.channel.remind() == 0  # nothing may be sent: it waits, still due
         assert len(peer.sent_to(USER)) == before
+        assert await bot.core.storage.due(due + timedelta(minutes=1)) == [(CHANNEL, USER)]
+        await say(bot, peer, peer.text(USER, "/status"))  # they write again
+        assert await bot.channel.remind() == 1  # and get it
+        reminder = peer.sent_to(USER)[-1]
+        assert reminder["type"] == "interactive"
+        assert "#1" in reminder["interactive"]["body"]["text"]
 
     async with whatsapp_bot(settings) as bot:
         due = await seed_reminder(bot)
         bot.core.clock = lambda: due + timedelta(minutes=1)
+        peer.advance(25 * 3600)  # a day since the user last wrote: only a template will do
         assert await bot.channel.remind() == 1
         template = peer.sent_to(USER)[-1]
         assert template["type"] == "template"

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import timedelta
 from typing import Final
 
 from starlette.routing import Route
@@ -28,6 +29,8 @@ from bot.whatsapp.client import GraphClient, GraphError
 from bot.whatsapp.webhook import Inbound, deliveries, handshake
 
 REMIND_EVERY: Final = 60.0
+WINDOW_MARGIN: Final = timedelta(hours=23)
+"""WhatsApp's customer-service window is 24 hours from the user's last message."""
 PATH: Final = "/whatsapp"
 
 log = logging.getLogger(__name__)
@@ -125,7 +128,7 @@ class WhatsAppChannel:
     async def remind(self) -> int:
         """Send the reminders that are due; return to how many users."""
         sent = 0
-        for _, user, outs in await self.core.remind(CHANNEL):
+        for _, user, outs in await self.core.remind(CHANNEL, reachable=self._reachable):
             try:
                 await self.adapter.send(user, outs)
             except GraphError as error:
@@ -135,6 +138,16 @@ class WhatsAppChannel:
                     continue
             sent += 1
         return sent
+
+    async def _reachable(self, user: str) -> bool:
+        """Whether a reminder can reach the user now: inside the 24-hour window (they acted
+        within the last 23 hours, a margin kept), or by the approved template. If not, the
+        reminder stays due and goes out once they write again."""
+        if self.settings.whatsapp_reminder_template:
+            return True
+        conv = await self.core.storage.load(CHANNEL, user, shared=True)
+        acts = [case.updated_at for case in conv.cases] if conv is not None else []
+        return bool(acts) and self.core.clock() - max(acts) < WINDOW_MARGIN
 
     async def _template(self, user: str, outs: list[Out]) -> bool:
         """Outside the 24-hour window: the approved template, if there is one."""

@@ -119,15 +119,14 @@ def _key(settings: Settings) -> int:
 
 
 def _run(settings: Settings, command: str | None) -> int:
-    if command == "web" or (
-        command is None and settings.telegram_bot_token is None and settings.whatsapp
-    ):
-        if not settings.whatsapp:
+    webhooks = settings.whatsapp or settings.wechat
+    if command == "web" or (command is None and settings.telegram_bot_token is None and webhooks):
+        if not webhooks:
             content = Content.load(settings.content_dir)
             lang = content.index.pick_language(client_language())
             print(content.text("console.web_needs_channel", lang), file=sys.stderr)
             return 2
-        from bot.whatsapp.app import run_web
+        from bot.web_channels import run_web
 
         return run_web(settings)
     if command is None and settings.telegram_bot_token is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,16 @@ class Settings(BaseSettings):
     user's next message."""
     whatsapp_template_languages: str = "es=es_MX,en=en_US,zh-Hans=zh_CN"
     """The template's language code for each of the bot's languages."""
+    wechat_token: SecretStr | None = None
+    """The Token entered with the callback URL in the Official Account's settings."""
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_encoding_aes_key: SecretStr | None = None
+    """The EncodingAESKey (43 characters) for safe mode; empty: plaintext mode."""
+    wechat_account: Literal["unverified", "verified"] = "unverified"
+    """What the account may do: ``verified`` (a verified service account) downloads voice
+    notes and videos and writes to the user later; ``unverified`` answers once per message."""
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
     data_dir: Path = Path("data")
     database_url: SecretStr | None = None
     """``postgresql://user:password@host/db`` to keep the records in PostgreSQL instead of
@@ -71,6 +82,11 @@ class Settings(BaseSettings):
             and self.whatsapp_app_secret
             and self.whatsapp_verify_token
         )
+
+    @property
+    def wechat(self) -> bool:
+        """Whether the WeChat channel is configured."""
+        return bool(self.wechat_token and self.wechat_app_id and self.wechat_app_secret)
 
     @property
     def database_path(self) -> Path:

@@ -66,6 +66,7 @@ from bot.telegram.pacing import ChatPacer, SharedPacing
 from bot.telegram.unreadable import SkipUnreadable
 from bot.telegram.updates import Incoming, encode_callback, to_event
 from bot.web import JOURNAL_PATIENCE_SECONDS, WebServer, telegram_endpoint, web_app
+from bot.web_channels import WebChannel
 
 CHANNEL = "telegram"
 COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "sent", "export",
@@ -575,10 +576,10 @@ def run_telegram(settings: Settings, role: str = "single") -> int:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             channels: list[WebChannel] = []
-            if settings.whatsapp and role == "single":
-                from bot.whatsapp.app import WhatsAppChannel
+            if role == "single":
+                from bot.web_channels import web_channels
 
-                channels.append(WhatsAppChannel(core, settings, salt=salt))
+                channels = web_channels(core, settings, salt)
             started = False
             try:
                 async with running(application, adapter, settings, channels=channels):
@@ -657,14 +658,6 @@ async def running(
             await receiver.stop()
             await adapter.albums.drain()
             await application.stop()
-
-
-class WebChannel(Protocol):
-    """Another channel served by the web app (WhatsApp): its routes, started after them."""
-
-    def routes(self) -> list[Route]: ...
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
 
 
 class Receiver(Protocol):

@@ -1,0 +1,83 @@
+"""The channels that arrive by webhook besides Telegram (WhatsApp, WeChat), and running them
+without Telegram (``python -m bot web``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Protocol
+
+from starlette.routing import Route
+
+from bot.app import StartFailed, open_core
+from bot.core import Core
+from bot.logs import log_salt
+from bot.settings import Settings
+from bot.web import WebServer, web_app
+
+log = logging.getLogger(__name__)
+
+
+class WebChannel(Protocol):
+    """A channel served by the web app: its routes, started after them."""
+
+    def routes(self) -> list[Route]: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def web_channels(core: Core, settings: Settings, salt: str) -> list[WebChannel]:
+    """The configured ones."""
+    channels: list[WebChannel] = []
+    if settings.whatsapp:
+        from bot.whatsapp.app import WhatsAppChannel
+
+        channels.append(WhatsAppChannel(core, settings, salt=salt))
+    if settings.wechat:
+        from bot.wechat.app import WeChatChannel
+
+        channels.append(WeChatChannel(core, settings, salt=salt))
+    return channels
+
+
+def run_web(settings: Settings) -> int:
+    """Serve the webhook channels without Telegram until SIGINT or SIGTERM; StartFailed if
+    the web app cannot listen."""
+
+    async def main() -> None:
+        async with open_core(settings) as core:
+            configured = settings.log_salt.get_secret_value() if settings.log_salt else None
+            channels = web_channels(core, settings, log_salt(configured, settings.data_dir))
+            routes = [route for channel in channels for route in channel.routes()]
+            server = WebServer(
+                web_app({}, core.storage.ping, more=routes),
+                settings.webhook_listen,
+                settings.webhook_port,
+            )
+            try:
+                await server.start()
+            except OSError as error:
+                address = f"{settings.webhook_listen}:{settings.webhook_port}"
+                raise StartFailed("console.start_cannot_listen", address=address,
+                                  error=f"{type(error).__name__}: {error}") from None  # fmt: skip
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            started: list[WebChannel] = []
+            try:
+                for channel in channels:
+                    await channel.start()
+                    started.append(channel)
+                log.info("webhook channels ready on %s:%d", settings.webhook_listen, server.port)
+                await stop.wait()
+            finally:
+                await server.stop()
+                for channel in channels:
+                    await channel.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0

@@ -1,0 +1,1 @@
+"""The WeChat channel (Official Account 公众号): the message codec, the callback, the adapter."""

@@ -1,0 +1,227 @@
+"""The WeChat adapter: a journaled message in, a dialog event to the core, texts out.
+
+WeChat has no buttons in a passive reply: options are numbered lines, and a typed number
+(ASCII or full-width) or the label chooses. Replies are plain text (WeChat shows no
+formatting), merged, and cut into pieces of at most 2048 bytes. Files cannot be sent to a
+user of an Official Account; the documents are shown as text in the chat instead.
+
+What the account may fetch depends on its type: a verified account downloads images, voice
+notes and videos with ``media/get``; an unverified one has only the picture's ``PicUrl`` and,
+for a voice note, at most WeChat's recognition text, and says so to the user.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+import httpx
+
+from bot.channel import merge_short
+from bot.core import Core, Out, OutFile, OutLater, OutText
+from bot.logs import user_ref
+from bot.storage import StorageUnavailable
+from bot.wechat.client import MEDIA_GONE, UNAUTHORIZED, WeChatClient, WeChatError
+from dialogs import (
+    Choice,
+    Command,
+    Event,
+    EvidenceKind,
+    EvidenceReceived,
+    Start,
+    StoredFile,
+    Text,
+    Unsupported,
+)
+
+CHANNEL: Final = "wechat"
+LANG: Final = "zh-Hans"
+"""The language a WeChat user is first spoken to in (they may choose another)."""
+MENU_COMMANDS: Final = frozenset({"status", "help", "export", "cases", "new", "lang"})
+_TAGS: Final = re.compile(r"<[^>]+>")
+_FULL_WIDTH: Final = str.maketrans("０１２３４５６７８９", "0123456789")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    key: str
+    """``msg:<MsgId>``, or for an event ``event:<user>:<time>:<event>:<key>``."""
+    user: str
+    """The user's OpenID for this account."""
+    message: dict[str, str]
+
+    def payload(self) -> str:
+        return json.dumps(
+            {"key": self.key, "user": self.user, "message": self.message}, ensure_ascii=False
+        )
+
+    @classmethod
+    def from_payload(cls, payload: str) -> Inbound:
+        data = json.loads(payload)
+        return cls(data["key"], data["user"], data["message"])
+
+
+def plain(text: str) -> str:
+    """The core's HTML-escaped text as WeChat shows it: no tags, entities restored."""
+    return html.unescape(_TAGS.sub("", text)).strip()
+
+
+@dataclass
+class WeChatAdapter:
+    core: Core
+    client: WeChatClient
+    verified: bool = False
+    salt: str = ""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _offered: dict[str, tuple[tuple[tuple[str, str], ...], int | None]] = field(
+        default_factory=dict, init=False
+    )
+
+    async def apply(self, inbound: Inbound) -> list[str]:
+        """Apply one message; return the texts to show the user (StorageUnavailable: the
+        message waits in the inbox and is tried again)."""
+        if await self.core.storage.is_processed(CHANNEL, inbound.key):
+            await self.core.storage.unjournal(CHANNEL, inbound.key)
+            return []
+        message, at = inbound.message, self.clock()
+        kind = message.get("MsgType", "")
+        base = {"at": at, "client_lang": LANG}
+        if kind == "image":
+            return await self._media(inbound, EvidenceKind.SCREENSHOT, "image/jpeg")
+        if kind == "voice":
+            if not self.verified:
+                return await self._not_kept(inbound, "wechat.voice_not_kept")
+            mime = "audio/amr" if message.get("Format", "amr") == "amr" else None
+            return await self._media(inbound, EvidenceKind.VOICE, mime)
+        if kind in ("video", "shortvideo"):
+            if not self.verified:
+                return await self._not_kept(inbound, "wechat.video_not_kept")
+            return await self._media(inbound, EvidenceKind.VIDEO, "video/mp4")
+        event: Event | None
+        if kind == "text":
+            event = self._text(inbound.user, message.get("Content", ""), base)
+        elif kind == "link":
+            shared = " ".join(p for p in (message.get("Title"), message.get("Url")) if p)
+            event = Text(**base, text=shared or "-")
+        elif kind == "event":
+            event = self._event(message, base)
+        else:  # location, mini programs...
+            event = Unsupported(**base, what=kind or "unknown")
+        if event is None:
+            await self.core.storage.unjournal(CHANNEL, inbound.key)
+            return []
+        outs = await self.core.handle(CHANNEL, inbound.user, event, update_key=inbound.key)
+        return self.render(inbound.user, outs)
+
+    def _text(self, user: str, content: str, base: dict[str, object]) -> Event:
+        chosen = self._typed_choice(user, content)
+        if chosen is not None:
+            return Choice(**base, choice=chosen[1], case=chosen[0])
+        if content.startswith("/") and len(content) > 1:
+            name, _, args = content[1:].partition(" ")
+            if name.lower() == "start":
+                return Start(**base, payload=args.strip() or None)
+            return Command(**base, name=name.lower(), args=args.strip())
+        return Text(**base, text=content)
+
+    def _event(self, message: dict[str, str], base: dict[str, object]) -> Event | None:
+        name = message.get("Event", "").lower()
+        key = message.get("EventKey", "")
+        if name == "subscribe":  # a follow, perhaps through a QR code with a scene
+            payload = key.removeprefix("qrscene_") or None
+            return Start(**base, payload=payload)
+        if name == "click" and key in MENU_COMMANDS:
+            return Command(**base, name=key)
+        return None  # unsubscribe, views, the picture-menu notice: nothing to answer
+
+    def _typed_choice(self, user: str, text: str) -> tuple[int | None, str] | None:
+        offered = self._offered.get(user)
+        if offered is None:
+            return None
+        options, case = offered
+        typed = text.strip().translate(_FULL_WIDTH).rstrip(".、)）")
+        if typed.isdecimal() and 1 <= int(typed) <= len(options):
+            return case, options[int(typed) - 1][0]
+        for option_id, label in options:
+            if plain(label).casefold() == text.strip().casefold():
+                return case, option_id
+        return None
+
+    async def _media(self, inbound: Inbound, kind: EvidenceKind, mime: str | None) -> list[str]:
+        message = inbound.message
+        pic_url, media_id = message.get("PicUrl"), message.get("MediaId", "")
+
+        def chunks() -> AsyncIterator[bytes]:
+            if pic_url:  # a plain address, for every account type
+                return self.client.download(pic_url)
+            return self.client.media(media_id)
+
+        def make_event(stored: StoredFile) -> Event:
+            return EvidenceReceived(
+                at=self.clock(), client_lang=LANG, kind=kind, file=stored,
+                caption=message.get("Recognition") or None,
+            )  # fmt: skip
+
+        file = StoredFile(sha256=None, size=None, mime=mime, unique_id=media_id or None)
+        try:
+            outs = await self.core.handle_file(
+                CHANNEL, inbound.user, chunks, file, make_event, update_key=inbound.key
+            )
+        except httpx.TransportError as error:
+            raise StorageUnavailable(f"media download: {type(error).__name__}") from None
+        except WeChatError as error:
+            gone = error.code in MEDIA_GONE | UNAUTHORIZED or 400 <= error.status < 500
+            if not gone:  # busy, limited, a server error: later
+                raise StorageUnavailable(f"media download: {error}") from None
+            # Expired or not allowed: recorded without its bytes, and the user is told.
+            event = make_event(file.model_copy(update={"too_large": True}))
+            outs = await self.core.handle(CHANNEL, inbound.user, event, update_key=inbound.key)
+        return self.render(inbound.user, outs)
+
+    async def _not_kept(self, inbound: Inbound, key: str) -> list[str]:
+        """A voice note or video an unverified account cannot fetch: said so, nothing kept
+        (WeChat's recognition text, when there is one, is quoted for the user to keep)."""
+        await self.core.storage.unjournal(CHANNEL, inbound.key)
+        conv = await self.core.storage.load(CHANNEL, inbound.user, shared=True)
+        lang = (conv.lang if conv is not None else None) or LANG
+        texts = [plain(self.core.content.text(key, lang))]
+        heard = inbound.message.get("Recognition")
+        if heard:
+            texts.append(plain(self.core.content.text("wechat.recognised", lang)) + "\n" + heard)
+        return texts
+
+    def render(self, user: str, outs: list[Out]) -> list[str]:
+        """The core's replies as plain texts; options as numbered lines."""
+        texts: list[str] = []
+        for out in merge_short(outs):
+            if isinstance(out, OutText):
+                text = plain(out.text)
+                if out.buttons:
+                    lines = [f"{n}. {plain(label)}" for n, (_, label) in enumerate(out.buttons, 1)]
+                    hint = plain(self.core.content.text("wechat.type_number", out.lang))
+                    text = "\n".join([text, "", *lines, "", hint]).strip()
+                    self._offered[user] = (out.buttons, out.case)
+                else:
+                    self._offered.pop(user, None)
+                if text:
+                    texts.append(text)
+            elif isinstance(out, OutFile | OutLater):
+                notice = plain(self.core.content.text("wechat.no_files", out.lang))
+                if notice not in texts:
+                    texts.append(notice)
+                if isinstance(out, OutLater):
+                    out.delivered()  # nothing is built: there is nothing to deliver
+        return texts
+
+    def failed_texts(self, inbound: Inbound, error: BaseException) -> list[str]:
+        log.error("message for user %s failed: %s", user_ref(CHANNEL, inbound.user, self.salt),
+                  type(error).__name__, exc_info=error)  # fmt: skip
+        return [plain(self.core.content.text("error.generic", LANG))]

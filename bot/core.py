@@ -221,21 +221,26 @@ class Core:
     ) -> list[tuple[str, str, list[Out]]]:
         """Apply a Tick to every user with a follow-up due or a case near its retention limit;
         return what to send to whom. ``reachable`` (a channel's): whether the user can be
-        written to now; one who cannot keeps their reminders due for a later tick."""
+        written to now; one who cannot keeps their reminders and warnings due for a later
+        tick, but a case whose retention period is over is deleted all the same."""
         now = self.clock()
         users = set(await self.storage.due(now))
+        expired: set[tuple[str, str]] = set()
         if self.retention_days > 0:
             warn_from = now - timedelta(days=max(self.retention_days - RETENTION_WARNING_DAYS, 0))
             users |= {(c, u) for c, u, _ in await self.storage.untouched_since(warn_from)}
+            ended = now - timedelta(days=self.retention_days)
+            expired = {(c, u) for c, u, _ in await self.storage.untouched_since(ended)}
         sent: list[tuple[str, str, list[Out]]] = []
         for due_channel, user_id in sorted(users):
             if channel is not None and due_channel != channel:
                 continue
-            if reachable is not None and not await reachable(user_id):
+            able = reachable is None or await reachable(user_id)
+            if not able and (due_channel, user_id) not in expired:
                 continue
-            tick = Tick(at=now, retention_days=self.retention_days)
+            tick = Tick(at=now, retention_days=self.retention_days, reachable=able)
             outs = await self.handle(due_channel, user_id, tick)
-            if outs:
+            if outs and able:
                 sent.append((due_channel, user_id, outs))
         return sent
 

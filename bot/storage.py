@@ -636,6 +636,16 @@ class Storage:
             )
         return [(channel, user_id) for channel, user_id in rows]
 
+    async def due_for(self, channel: str, user_id: str, now: datetime) -> bool:
+        """Whether this user has a follow-up reminder due at ``now``."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch(
+                "SELECT 1 FROM cases WHERE channel = ? AND user_id = ? "
+                "AND next_due IS NOT NULL AND next_due <= ?",
+                (channel, user_id, _utc_text(now)),
+            )
+        return bool(rows)
+
     async def forget_processed(self, before: datetime) -> int:
         """Delete the update keys recorded before ``before``; return how many."""
         async with self._db.transaction() as tx:

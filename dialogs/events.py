@@ -115,6 +115,9 @@ class Tick(_Event):
     type: Literal["tick"] = "tick"
     retention_days: int = 0
     """Delete cases untouched for this many days (warning a few days before); 0: keep."""
+    reachable: bool = True
+    """False when the user cannot be written to now (a channel's window is closed): only
+    the deletions the retention period calls for happen; reminders and warnings wait."""
 
 
 Event = Annotated[

@@ -80,11 +80,14 @@ def on_reference(turn: Turn, text: str | None) -> None:
 RETENTION_WARNING_DAYS = 3
 
 
-def on_tick(turn: Turn, retention_days: int) -> None:
+def on_tick(turn: Turn, retention_days: int, *, reachable: bool = True) -> None:
     """Ask, once per reminder, whether a complaint whose period is over was answered; warn
-    about, then delete, cases left untouched for the retention period."""
+    about, then delete, cases left untouched for the retention period. A user who cannot be
+    written to now gets only the deletions: their reminders and warnings stay due."""
     if retention_days > 0:
-        _retain(turn, retention_days)
+        _retain(turn, retention_days, warn=reachable)
+    if not reachable:
+        return
     for case in turn.conv.cases:
         for index, sent in enumerate(case.sent):
             if sent.reminded or sent.due_at > turn.at:
@@ -104,14 +107,14 @@ def on_tick(turn: Turn, retention_days: int) -> None:
             )
 
 
-def _retain(turn: Turn, days: int) -> None:
+def _retain(turn: Turn, days: int, *, warn: bool = True) -> None:
     expired = turn.at - timedelta(days=days)
-    warn = turn.at - timedelta(days=max(days - RETENTION_WARNING_DAYS, 0))
+    warn_from = turn.at - timedelta(days=max(days - RETENTION_WARNING_DAYS, 0))
     for case in list(turn.conv.cases):
         if case.updated_at <= expired:
             turn.conv.cases.remove(case)
             turn.replies.append(Reply(key="retention.deleted", params={"case": case.number}))
-        elif case.updated_at <= warn and not case.retention_warned:
+        elif warn and case.updated_at <= warn_from and not case.retention_warned:
             case.retention_warned = True
             deletion = (case.updated_at + timedelta(days=days)).date().isoformat()
             turn.replies.append(

@@ -95,7 +95,7 @@ def _dispatch(turn: Turn, event: Event) -> None:
     elif isinstance(event, Command):
         _on_command(turn, event)
     elif isinstance(event, Tick):
-        followup.on_tick(turn, event.retention_days)
+        followup.on_tick(turn, event.retention_days, reachable=event.reachable)
         return  # time passing needs no answer unless a reminder is due
     elif turn.conv.pending is not None and not isinstance(event, EvidenceReceived):
         commands.on_pending(

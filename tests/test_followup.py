@@ -168,3 +168,18 @@ async def test_a_reminder_asked_for_is_found_due_by_the_storage(tmp_path: Path) 
         await core.storage.save(chat.conv)
         assert await core.storage.due(due - timedelta(minutes=1)) == []
         assert await core.storage.due(due) == [("test", "u1")]
+
+
+def test_a_user_who_cannot_be_written_to_keeps_reminders_but_loses_expired_cases() -> None:
+    chat = Chat()
+    walk_to(chat, "report")
+    chat.press("rep:remind", case=chat.conv.active)
+    due = chat.case.report.remind_at
+    assert due is not None
+    late = due + timedelta(days=400)
+
+    # Unreachable: the expired case is deleted (policy), but nothing is marked as told.
+    assert chat.event(Tick(at=due + timedelta(minutes=1), reachable=False)) == []
+    assert not chat.case.report.reminded
+    chat.event(Tick(at=late, retention_days=30, reachable=False))
+    assert chat.conv.cases == []

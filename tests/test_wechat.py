@@ -10,6 +10,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.wechat.adapter import CHANNEL
 from bot.wechat.app import WeChatChannel
 from bot.wechat.messages import split_bytes
 from dialogs import EvidenceKind
+from tests.conftest import Chat, walk_to
 from tests.wechat_peer import WeChatPeer
 
 USER = "oUser1234567890abcdefghijklm"
@@ -235,3 +237,25 @@ def test_texts_are_cut_at_2048_bytes_on_character_boundaries() -> None:
     pieces = split_bytes(text)
     assert all(len(p.encode()) <= 2048 for p in pieces)
     assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+
+
+async def test_a_reminder_waits_for_the_users_next_message_on_an_unverified_account(
+    tmp_path: Path,
+) -> None:
+    async with setup(tmp_path) as (peer, bot):
+        chat = Chat(content=bot.core.content.index, client_lang="zh-Hans")
+        walk_to(chat, "report")
+        chat.press("rep:remind", case=chat.conv.active)
+        due = chat.case.report.remind_at
+        assert due is not None
+        await bot.core.storage.save(chat.conv.model_copy(update={"channel": CHANNEL,
+                                                                 "user_id": USER}))  # fmt: skip
+        bot.core.clock = lambda: due + timedelta(minutes=1)
+
+        assert await bot.channel.remind() == 0  # the account cannot write first
+        assert await bot.core.storage.due_for(CHANNEL, USER, due + timedelta(minutes=1))
+
+        reply = await peer.push(bot.url, peer.text(USER, "/status"))
+        assert reply.content is not None
+        assert reply.content.startswith("⏰")  # the reminder, before the answer
+        assert not await bot.core.storage.due_for(CHANNEL, USER, due + timedelta(minutes=2))

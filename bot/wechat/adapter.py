@@ -37,6 +37,7 @@ from dialogs import (
     Start,
     StoredFile,
     Text,
+    Tick,
     Unsupported,
 )
 
@@ -91,6 +92,18 @@ class WeChatAdapter:
         if await self.core.storage.is_processed(CHANNEL, inbound.key):
             await self.core.storage.unjournal(CHANNEL, inbound.key)
             return []
+        due = await self._due(inbound.user)  # what could not be said earlier comes first
+        return due + await self._apply(inbound)
+
+    async def _due(self, user: str) -> list[str]:
+        """Reminders due for a user the account could not write to when they fell due."""
+        now = self.core.clock()
+        if not await self.core.storage.due_for(CHANNEL, user, now):
+            return []
+        tick = Tick(at=now, retention_days=self.core.retention_days)
+        return self.render(user, await self.core.handle(CHANNEL, user, tick))
+
+    async def _apply(self, inbound: Inbound) -> list[str]:
         message, at = inbound.message, self.clock()
         kind = message.get("MsgType", "")
         base = {"at": at, "client_lang": LANG}

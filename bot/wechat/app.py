@@ -18,10 +18,12 @@ an answer it drops the connection and sends the message again, three times in al
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Final
 
 from starlette.requests import Request
@@ -43,6 +45,8 @@ PASSIVE_SECONDS: Final = 4.0
 """How long a callback waits for the answer (WeChat gives up at 5 seconds)."""
 MAX_BODY: Final = 64 * 1024
 CUSTOMER_SERVICE_MESSAGES: Final = 5
+CUSTOMER_SERVICE_WINDOW: Final = timedelta(hours=47)
+"""Customer-service messages may follow the user's message for 48 hours (a margin kept)."""
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,8 @@ class WeChatChannel:
     settings: Settings
     salt: str = ""
     passive_seconds: float = PASSIVE_SECONDS
+    remind_every: float = 60.0
+    _reminders: asyncio.Task[None] | None = field(default=None, init=False)
     _waiting: dict[str, _Waiting] = field(default_factory=dict, init=False)
     _held: dict[str, list[str]] = field(default_factory=dict, init=False)
 
@@ -100,10 +106,41 @@ class WeChatChannel:
             self.order.submit(inbound.user, inbound)
         if self.verified:
             await self._menu()
+        self._reminders = asyncio.create_task(self._remind_loop())
 
     async def stop(self) -> None:
+        if self._reminders is not None:
+            self._reminders.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reminders
         await self.order.close()
         await self.client.close()
+
+    async def _remind_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.remind_every)
+            try:
+                await self.remind()
+            except Exception as error:  # the next tick tries again
+                log.error("WeChat reminders failed: %s", type(error).__name__)
+
+    async def remind(self) -> int:
+        """Send due reminders where the account may write (verified, within the 48 hours
+        after the user's last message); elsewhere they wait for the user's next message.
+        Return to how many users they went."""
+        sent = 0
+        for _, user, outs in await self.core.remind(CHANNEL, reachable=self._reachable):
+            self._later(user, [p for text in self.adapter.render(user, outs)
+                               for p in split_bytes(text)])  # fmt: skip
+            sent += 1
+        return sent
+
+    async def _reachable(self, user: str) -> bool:
+        if not self.verified:
+            return False
+        conv = await self.core.storage.load(CHANNEL, user, shared=True)
+        acts = [case.updated_at for case in conv.cases] if conv is not None else []
+        return bool(acts) and self.core.clock() - max(acts) < CUSTOMER_SERVICE_WINDOW
 
     # -- the callback ---------------------------------------------------------------------------
 

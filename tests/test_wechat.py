@@ -259,3 +259,53 @@ async def test_a_reminder_waits_for_the_users_next_message_on_an_unverified_acco
         assert reply.content is not None
         assert reply.content.startswith("⏰")  # the reminder, before the answer
         assert not await bot.core.storage.due_for(CHANNEL, USER, due + timedelta(minutes=2))
+
+
+async def test_messages_recorded_before_a_stop_are_applied_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    async with WeChatPeer() as peer:
+        settings = settings_for(tmp_path, peer, verified=False)
+        async with wechat_bot(settings) as bot:
+            await walk_to_evidence(peer, bot)
+            stalled = asyncio.Event()
+
+            async def never(inbound: Any) -> list[str]:
+                await stalled.wait()  # the process "dies" before applying
+                return []
+
+            bot.channel.adapter.apply = never  # type: ignore[method-assign]
+            bot.channel.passive_seconds = 0.1
+            pictures = [b"\xff\xd8\xff\xe0" + os.urandom(700) for _ in range(3)]
+            for picture in pictures:
+                reply = await peer.push(
+                    bot.url, peer.image(USER, peer.add_media(picture, "image/jpeg"))
+                )
+                assert reply.content is None  # "success": not answered yet
+            assert len(await bot.core.storage.pending(CHANNEL)) == 3
+
+        async with wechat_bot(settings) as bot:
+            await bot.channel.order.drain()
+            conv = await bot.core.storage.load(CHANNEL, USER)
+            assert conv is not None
+            assert [item.sha256 for item in conv.cases[0].evidence] == [
+                hashlib.sha256(p).hexdigest() for p in pictures
+            ]
+            nxt = await peer.push(bot.url, peer.text(USER, "/status"))
+            assert nxt.content is not None and "#3" in nxt.content  # the answers held, first
+
+
+async def test_a_burst_of_pictures_is_kept_in_order(tmp_path: Path) -> None:
+    async with setup(tmp_path) as (peer, bot):
+        await walk_to_evidence(peer, bot)
+        pictures = [b"\xff\xd8\xff\xe0" + os.urandom(500) for _ in range(15)]
+        messages = [peer.image(USER, peer.add_media(p, "image/jpeg")) for p in pictures]
+        replies = await asyncio.gather(*(peer.push(bot.url, m) for m in messages))
+        assert all(r.status == 200 for r in replies)
+        await bot.channel.order.drain()
+        conv = await bot.core.storage.load(CHANNEL, USER)
+        assert conv is not None
+        assert [i.sha256 for i in conv.cases[0].evidence] == [
+            hashlib.sha256(p).hexdigest() for p in pictures
+        ]
+        assert peer.violations == []

@@ -384,3 +384,36 @@ async def test_a_reminder_within_the_window_is_a_message_and_after_it_the_templa
         expected = {"es": "es_MX", "en": "en_US", "zh-Hans": "zh_CN"}[conv.lang or ""]
         assert template["template"]["language"]["code"] == expected
         assert peer.violations == []
+
+
+async def test_bursts_from_many_users_are_kept_in_order_each_once(
+    tmp_path: Path, peer: GraphPeer
+) -> None:
+    """Five users forward 12 screenshots each, in deliveries of several messages at once,
+    with one delivery sent twice; each user's items are numbered in the order sent."""
+    users = [f"MX.50{n}" for n in range(5)]
+    async with whatsapp_bot(settings_for(tmp_path, peer)) as bot:
+        for user in users:
+            await say(bot, peer, peer.text(user, "Hola"))
+        shots = {
+            user: [b"\x89PNG\r\n\x1a\n" + os.urandom(600) for _ in range(12)] for user in users
+        }
+        deliveries = []
+        for index in range(0, 12, 3):  # three screenshots of every user per delivery
+            messages = [
+                peer.image(user, peer.add_media(shot, "image/png"))
+                for user in users
+                for shot in shots[user][index : index + 3]
+            ]
+            deliveries.append(peer.envelope(*messages))
+        statuses = await asyncio.gather(*(peer.push(bot.url, d) for d in deliveries))
+        assert statuses == [200] * len(deliveries)
+        assert await peer.push(bot.url, deliveries[1]) == 200  # Meta delivers again
+        await bot.settle()
+        for user in users:
+            conv = await bot.core.storage.load(CHANNEL, user)
+            assert conv is not None
+            stored = [item.sha256 for item in conv.cases[0].evidence]
+            assert stored == [hashlib.sha256(shot).hexdigest() for shot in shots[user]]
+        assert await bot.core.storage.pending(CHANNEL) == []
+        assert peer.violations == []

@@ -27,6 +27,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -356,6 +357,8 @@ class Storage:
         self._loaded: OrderedDict[tuple[str, str], int] = OrderedDict()
         """The version each conversation had when this process last loaded or saved it,
         kept apart from the cache (which may drop it) for the check on saving."""
+        self._journal_waiting: list[tuple[list[tuple[Any, ...]], asyncio.Future[None]]] = []
+        self._journal_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, where: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> Self:
@@ -397,7 +400,9 @@ class Storage:
             return (await tx.fetch("SELECT 1")) == [(1,)]
 
     async def close(self) -> None:
-        """Close the connection; safe to call twice."""
+        """Close the connection (after the journal commit in progress); safe to call twice."""
+        if self._journal_task is not None and not self._journal_task.done():
+            await asyncio.wait([self._journal_task])
         await self._db.close()
 
     async def __aenter__(self) -> Self:
@@ -596,20 +601,62 @@ class Storage:
         self, channel: str, entries: Iterable[tuple[str, int, str] | tuple[str, int, str, str]]
     ) -> None:
         """Keep fetched updates (key, order, JSON payload, and the chat whose order they
-        keep) until they are applied. On PostgreSQL, workers waiting for work are woken."""
+        keep) until they are applied; return once they are committed. On PostgreSQL, workers
+        waiting for work are woken.
+
+        Callers at the same moment share one transaction (group commit): while one commit
+        is in progress the next callers' rows gather, and go in the next one. An idle inbox
+        commits at once; a busy one makes one commit, not one per webhook request."""
         now = self._now()
         rows = [
             (channel, entry[0], entry[1], entry[2], entry[3] if len(entry) > 3 else "", now)
             for entry in entries
         ]
+        if not rows:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())  # read, even if alone
+        self._journal_waiting.append((rows, done))
+        if self._journal_task is None or self._journal_task.done():
+            self._journal_task = asyncio.create_task(self._commit_journal())
+        await asyncio.shield(done)  # a caller that gives up does not take the others along
+
+    async def _commit_journal(self) -> None:
+        while self._journal_waiting:
+            batch, self._journal_waiting = self._journal_waiting, []
+            try:
+                await self._insert_inbox([row for rows, _ in batch for row in rows])
+            except Exception as error:
+                if len(batch) == 1 or isinstance(error, StorageUnavailable):
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(error)
+                    continue
+                # One bad entry must not fail the others: each on its own.
+                for rows, done in batch:
+                    try:
+                        await self._insert_inbox(rows)
+                    except Exception as alone:
+                        if not done.done():
+                            done.set_exception(alone)
+                    else:
+                        if not done.done():
+                            done.set_result(None)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    async def _insert_inbox(self, rows: list[tuple[Any, ...]]) -> None:
         async with self._db.transaction() as tx:
             await tx.executemany(
                 "INSERT INTO inbox (channel, update_key, seq, payload, chat, received_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, update_key) DO NOTHING",
                 rows,
             )
-            if self.dialect == "postgresql" and rows:
-                await tx.fetch("SELECT pg_notify(?, ?)", (INBOX_NOTICE, channel))
+            if self.dialect == "postgresql":
+                for channel in sorted({row[0] for row in rows}):
+                    await tx.fetch("SELECT pg_notify(?, ?)", (INBOX_NOTICE, channel))
 
     async def unjournal(self, channel: str, update_key: str) -> None:
         """Drop an update from the inbox once it was applied (or needs no applying)."""

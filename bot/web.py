@@ -33,6 +33,9 @@ MAX_UPDATE_BYTES = 1024 * 1024
 JOURNAL_PATIENCE_SECONDS = 10.0
 """How long a webhook request waits for the inbox before answering 503."""
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
+LISTEN_BACKLOG = 1024
+"""Connections waiting to be accepted: a burst of webhook deliveries (a campaign, Meta's or
+WeChat's retries) is queued, not refused (128 dropped connections under 200 senders)."""
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +162,7 @@ class WebServer:
         except OSError:
             sock.close()
             raise
-        sock.listen(128)
+        sock.listen(LISTEN_BACKLOG)
         self._sock = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(

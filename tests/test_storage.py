@@ -686,3 +686,34 @@ async def test_a_user_whose_id_changed_keeps_their_conversation(storage: Storage
     assert moved.cases == conv.cases
     assert not await storage.rekey("whatsapp", "MX.2", "MX.3")  # taken: nothing moves
     assert await storage.load("whatsapp", "MX.2") is not None
+
+
+async def test_journal_calls_at_the_same_moment_share_a_commit(storage: Storage) -> None:
+    commits: list[int] = []
+    insert = storage._insert_inbox
+
+    async def counted(rows: list[tuple[object, ...]]) -> None:
+        commits.append(len(rows))
+        await insert(rows)
+
+    storage._insert_inbox = counted  # type: ignore[method-assign]
+    await asyncio.gather(*(
+        storage.journal("whatsapp", [(f"wamid.{n}", n, "{}", f"MX.{n % 7}")]) for n in range(60)
+    ))  # fmt: skip
+    assert sum(commits) == 60 and len(commits) < 60  # grouped, and every row committed
+    assert len(await storage.pending("whatsapp")) == 60
+
+
+async def test_an_entry_that_cannot_be_stored_fails_alone(storage: Storage) -> None:
+    async def journal(key: str, payload: str) -> str:
+        try:
+            await storage.journal("whatsapp", [(key, 1, payload, "MX.1")])
+        except Exception as error:
+            return type(error).__name__
+        return "ok"
+
+    results = await asyncio.gather(
+        journal("good-1", "{}"), journal("bad", '{"t": "\ud800"}'), journal("good-2", "{}")
+    )
+    assert results[0] == "ok" and results[2] == "ok" and results[1] != "ok"
+    assert sorted(key for key, _ in await storage.pending("whatsapp")) == ["good-1", "good-2"]

@@ -80,14 +80,21 @@ class JournalingQueue(asyncio.Queue):
 
     async def accept(self, raw: dict[str, Any], bot: Bot, patience: float) -> None:
         """Take one update's JSON from a webhook: skip it if unreadable, else record and queue
-        it; raise StorageUnavailable if the inbox stays unavailable for ``patience`` s."""
-        if not readable(raw):
+        it; raise StorageUnavailable if the inbox stays unavailable for ``patience`` s. The
+        JSON is parsed once and recorded as it came."""
+        try:
+            payload = json.dumps(raw, ensure_ascii=False)
+            payload.encode("utf-8")  # lone surrogates fail here
+            update = Update.de_json(raw, bot)
+        except Exception:  # any failure to read it is the same to us: skip it
             log.error("update %d (%s) could not be read and was skipped",
                       raw["update_id"], update_kind(raw))  # fmt: skip
             if self.on_unreadable is not None:
                 self.on_unreadable(raw["update_id"], raw)
             return
-        await self.put_within(Update.de_json(raw, bot), patience)
+        await self._journal(update.update_id, payload, str(chat_key(update)), patience)
+        if self.apply_here:
+            await super().put(update)
 
     async def put_within(self, item: object, patience: float | None) -> None:
         if isinstance(item, Update):

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from bot.app import StartFailed, open_core
 from bot.core import Core
+from bot.housekeeping import housekeeping
 from bot.logs import log_salt
 from bot.settings import Settings
 from bot.web import WebServer, web_app
@@ -26,6 +27,7 @@ class WebChannel(Protocol):
     def routes(self) -> list[Route]: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+    async def remind(self) -> int: ...
 
 
 def web_channels(core: Core, settings: Settings, salt: str) -> list[WebChannel]:
@@ -66,14 +68,18 @@ def run_web(settings: Settings) -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            started: list[WebChannel] = []
+            chores: asyncio.Task[None] | None = None
             try:
                 for channel in channels:
                     await channel.start()
-                    started.append(channel)
+                chores = asyncio.create_task(housekeeping(core, channels))
                 log.info("webhook channels ready on %s:%d", settings.webhook_listen, server.port)
                 await stop.wait()
             finally:
+                if chores is not None:
+                    chores.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await chores
                 await server.stop()
                 for channel in channels:
                     await channel.stop()

@@ -65,7 +65,7 @@ class Running:
 @asynccontextmanager
 async def whatsapp_bot(settings: Settings) -> AsyncIterator[Running]:
     async with open_core(settings) as core:
-        channel = WhatsAppChannel(core, settings, remind_every=3600, pair_pause=0.05)
+        channel = WhatsAppChannel(core, settings, pair_pause=0.05)
         server = WebServer(web_app({}, core.storage.ping, more=channel.routes()), "127.0.0.1", 0)
         await server.start()
         try:

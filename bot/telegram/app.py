@@ -24,7 +24,6 @@ import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -56,6 +55,7 @@ from bot.app import StartFailed, open_core
 from bot.channel import merge_short
 from bot.core import Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
+from bot.housekeeping import housekeeping
 from bot.logs import log_salt, redact, user_ref
 from bot.settings import Settings
 from bot.storage import StorageError, StorageUnavailable
@@ -71,10 +71,8 @@ from bot.web_channels import WebChannel
 CHANNEL = "telegram"
 COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "sent", "export",
             "lang", "delete", "cancel")  # fmt: skip
-KEEP_UPDATE_KEYS_DAYS = 7
 PROGRESS_STEP = 20
 """Percent between two edits of the dossier's progress message (edits are rate-limited)."""
-REMINDER_POLL_SECONDS = 60
 DOWNLOAD_PAUSES = (1.0, 3.0)
 """Pauses between the tries of a download while the user waits."""
 DOWNLOAD_RETRY_SECONDS = 60.0
@@ -644,7 +642,11 @@ async def running(
                 started.append(channel)
             tasks += [
                 asyncio.create_task(_watchdog(receiver, watchdog_seconds)),
-                asyncio.create_task(_housekeeping(application, adapter)),
+                asyncio.create_task(
+                    housekeeping(
+                        adapter.core, [TelegramReminders(application, adapter), *channels]
+                    )
+                ),
                 asyncio.create_task(_retry_waiting(application, adapter)),
             ]
             yield
@@ -802,20 +804,16 @@ async def _retry_waiting(application: Application, adapter: TelegramAdapter) -> 
             log.error("trying waiting updates again failed: %s", type(error).__name__)
 
 
-async def _housekeeping(application: Application, adapter: TelegramAdapter) -> None:
-    """Send the follow-up reminders that are due (every minute); forget applied update keys
-    after a week (Telegram redelivers for at most a day)."""
-    core = adapter.core
-    last_prune = None
-    while True:
-        try:
-            for _, user_id, outs in await core.remind(CHANNEL):
-                await adapter.send(application.bot, int(user_id), outs)
-            if last_prune is None or core.clock() - last_prune > timedelta(hours=1):
-                last_prune = core.clock()
-                await core.storage.forget_processed(
-                    last_prune - timedelta(days=KEEP_UPDATE_KEYS_DAYS)
-                )
-        except Exception as error:
-            log.error("housekeeping failed: %s", type(error).__name__)
-        await asyncio.sleep(REMINDER_POLL_SECONDS)
+@dataclass
+class TelegramReminders:
+    """Telegram's part of the housekeeping: its users' due reminders, sent as any reply."""
+
+    application: Application
+    adapter: TelegramAdapter
+
+    async def remind(self) -> int:
+        sent = 0
+        for _, user_id, outs in await self.adapter.core.remind(CHANNEL):
+            await self.adapter.send(self.application.bot, int(user_id), outs)
+            sent += 1
+        return sent

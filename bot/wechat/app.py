@@ -18,7 +18,6 @@ an answer it drops the connection and sends the message again, three times in al
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -64,8 +63,6 @@ class WeChatChannel:
     settings: Settings
     salt: str = ""
     passive_seconds: float = PASSIVE_SECONDS
-    remind_every: float = 60.0
-    _reminders: asyncio.Task[None] | None = field(default=None, init=False)
     _waiting: dict[str, _Waiting] = field(default_factory=dict, init=False)
     _held: dict[str, list[str]] = field(default_factory=dict, init=False)
 
@@ -106,23 +103,10 @@ class WeChatChannel:
             self.order.submit(inbound.user, inbound)
         if self.verified:
             await self._menu()
-        self._reminders = asyncio.create_task(self._remind_loop())
 
     async def stop(self) -> None:
-        if self._reminders is not None:
-            self._reminders.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reminders
         await self.order.close()
         await self.client.close()
-
-    async def _remind_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.remind_every)
-            try:
-                await self.remind()
-            except Exception as error:  # the next tick tries again
-                log.error("WeChat reminders failed: %s", type(error).__name__)
 
     async def remind(self) -> int:
         """Send due reminders where the account may write (verified, within the 48 hours

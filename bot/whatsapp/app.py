@@ -2,15 +2,14 @@
 
 :class:`WhatsAppChannel` is started inside a process that has a core: it replays what the
 inbox still holds, serves ``GET``/``POST /whatsapp`` (added to the web app), applies each
-user's messages in order, and sends due reminders once a minute. A reminder due after the
-24-hour window is sent as the approved template when one is configured; otherwise it waits
-for the user's next message.
+user's messages in order, and sends due reminders when the housekeeping asks. A reminder
+due after the 24-hour window is sent as the approved template when one is configured;
+otherwise it waits for the user's next message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -28,7 +27,6 @@ from bot.whatsapp.adapter import CHANNEL, WhatsAppAdapter
 from bot.whatsapp.client import GraphClient, GraphError
 from bot.whatsapp.webhook import Inbound, deliveries, handshake
 
-REMIND_EVERY: Final = 60.0
 WINDOW_MARGIN: Final = timedelta(hours=23)
 """WhatsApp's customer-service window is 24 hours from the user's last message."""
 PATH: Final = "/whatsapp"
@@ -49,7 +47,6 @@ class WhatsAppChannel:
         settings: Settings,
         *,
         salt: str = "",
-        remind_every: float = REMIND_EVERY,
         pair_pause: float | None = None,
     ) -> None:
         assert settings.whatsapp_token and settings.whatsapp_phone_number_id
@@ -64,9 +61,7 @@ class WhatsAppChannel:
         if pair_pause is not None:
             self.adapter.pair_pause = pair_pause
         self.order: ChatOrder[Inbound] = ChatOrder(self.adapter.apply, self.adapter.failed)
-        self.remind_every = remind_every
         self._seq = 0
-        self._reminders: asyncio.Task[None] | None = None
 
     def routes(self) -> list[Route]:
         secret = self.settings.whatsapp_app_secret
@@ -85,13 +80,8 @@ class WhatsAppChannel:
             self.order.submit(inbound.user, inbound)
         if pending:
             log.info("%d WhatsApp messages from before the restart queued again", len(pending))
-        self._reminders = asyncio.create_task(self._remind_loop())
 
     async def stop(self) -> None:
-        if self._reminders is not None:
-            self._reminders.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reminders
         await self.order.close()
         await self.client.close()
 
@@ -116,14 +106,6 @@ class WhatsAppChannel:
                 pause *= 2
         for inbound in found:
             self.order.submit(inbound.user, inbound)
-
-    async def _remind_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.remind_every)
-            try:
-                await self.remind()
-            except Exception as error:  # the next tick tries again
-                log.error("WhatsApp reminders failed: %s", type(error).__name__)
 
     async def remind(self) -> int:
         """Send the reminders that are due; return to how many users."""

@@ -157,6 +157,14 @@ COMMANDS: dict[str, tuple[Callable[[Turn], None], bool]] = {
 }
 
 
+MENU: tuple[str, ...] = (
+    "start", "help", "status", "back", "skip", "cases", "new", "sent", "export", "lang",
+    "delete", "cancel",
+)  # fmt: skip
+"""Every command, in the order a channel's command menu lists them."""
+assert set(MENU) == {"start", *COMMANDS}, "every command is in the menu, once"
+
+
 def on_global_choice(turn: Turn, choice: str) -> bool:
     """Handle the buttons valid in every state; return False if the choice is not one."""
     kind, _, value = choice.partition(":")

@@ -67,10 +67,11 @@ from bot.telegram.unreadable import SkipUnreadable
 from bot.telegram.updates import Incoming, encode_callback, to_event
 from bot.web import JOURNAL_PATIENCE_SECONDS, WebServer, telegram_endpoint, web_app
 from bot.web_channels import WebChannel
+from dialogs.commands import MENU
 
 CHANNEL = "telegram"
-COMMANDS = ("start", "help", "status", "back", "skip", "cases", "new", "sent", "export",
-            "lang", "delete", "cancel")  # fmt: skip
+COMMANDS = MENU
+"""The command menu: the dialog's commands, in its order."""
 PROGRESS_STEP = 20
 """Percent between two edits of the dossier's progress message (edits are rate-limited)."""
 DOWNLOAD_PAUSES = (1.0, 3.0)

@@ -40,11 +40,13 @@ from dialogs import (
     Tick,
     Unsupported,
 )
+from dialogs.commands import MENU
 
 CHANNEL: Final = "wechat"
 LANG: Final = "zh-Hans"
 """The language a WeChat user is first spoken to in (they may choose another)."""
-MENU_COMMANDS: Final = frozenset({"status", "help", "export", "cases", "new", "lang"})
+MENU_COMMANDS: Final = frozenset(MENU) - {"start"}
+"""What a menu click may ask for: the dialog's commands."""
 _TAGS: Final = re.compile(r"<[^>]+>")
 _FULL_WIDTH: Final = str.maketrans("０１２３４５６７８９", "0123456789")
 

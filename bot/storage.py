@@ -31,8 +31,9 @@ import asyncio
 import json
 import re
 import secrets
+import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -145,6 +146,18 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 7 -> 8: what an update kept for a later try waits for ("download": the chat's later
     # updates may go first, as they do in one process; anything else holds them back).
     ("ALTER TABLE inbox ADD COLUMN waiting TEXT",),
+    # 8 -> 9: answers a channel could not deliver when they were made (WeChat: too late for
+    # the passive reply, and no way to write first), kept until the user's next message.
+    (
+        """CREATE TABLE outbox (
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            held_at TEXT NOT NULL,
+            PRIMARY KEY (channel, user_id, seq)
+        )""",
+    ),
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -531,6 +544,31 @@ class Storage:
         self._loaded.pop(scope, None)
         self._cache.forget(scope)
 
+    async def hold(self, channel: str, user_id: str, texts: Sequence[str]) -> None:
+        """Keep answers that could not be delivered yet, in order, until :meth:`take_held`."""
+        if not texts:
+            return
+        first = time.time_ns() // 1000 * 1000
+        rows = [(channel, user_id, first + n, text, self._now()) for n, text in enumerate(texts)]
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO outbox (channel, user_id, seq, text, held_at) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    async def take_held(self, channel: str, user_id: str) -> list[str]:
+        """Return the answers held for the user, oldest first, and forget them."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch(
+                "SELECT text FROM outbox WHERE channel = ? AND user_id = ? ORDER BY seq",
+                (channel, user_id),
+            )
+            if rows:
+                await tx.execute(
+                    "DELETE FROM outbox WHERE channel = ? AND user_id = ?", (channel, user_id)
+                )
+        return [text for (text,) in rows]
+
     async def rekey(self, channel: str, old: str, new: str) -> bool:
         """Move a user's conversation, cases and evidence to a new id (the channel changed
         the user's id); False, and nothing moved, if the new id already has a conversation."""
@@ -558,6 +596,10 @@ class Storage:
             await tx.execute(
                 "UPDATE inbox SET chat = ? WHERE channel = ? AND chat = ?", (new, channel, old)
             )
+            await tx.execute(
+                "UPDATE outbox SET user_id = ? WHERE channel = ? AND user_id = ?",
+                (new, channel, old),
+            )
         return True
 
     async def delete_user(
@@ -579,6 +621,7 @@ class Storage:
             )
             await tx.execute(f"DELETE FROM cases WHERE {mine}", params)
             await tx.execute(f"DELETE FROM conversations WHERE {mine}", params)
+            await tx.execute(f"DELETE FROM outbox WHERE {mine}", params)
             orphans = await self._orphans(tx, (sha256 for (sha256,) in rows))
         await self.scrub()
         return orphans

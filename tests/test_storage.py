@@ -717,3 +717,17 @@ async def test_an_entry_that_cannot_be_stored_fails_alone(storage: Storage) -> N
     )
     assert results[0] == "ok" and results[2] == "ok" and results[1] != "ok"
     assert sorted(key for key, _ in await storage.pending("whatsapp")) == ["good-1", "good-2"]
+
+
+async def test_held_answers_come_back_once_in_order_and_go_with_the_user(
+    storage: Storage,
+) -> None:
+    await storage.hold("wechat", "o1", ["first", "second"])
+    await storage.hold("wechat", "o1", ["third"])
+    await storage.hold("wechat", "o2", ["other user"])
+    assert await storage.take_held("wechat", "o1") == ["first", "second", "third"]
+    assert await storage.take_held("wechat", "o1") == []
+
+    await storage.save(rich_conversation(channel="wechat", user_id="o2"))
+    await storage.delete_user("wechat", "o2")
+    assert await storage.take_held("wechat", "o2") == []  # erased with everything else

@@ -309,3 +309,28 @@ async def test_a_burst_of_pictures_is_kept_in_order(tmp_path: Path) -> None:
             hashlib.sha256(p).hexdigest() for p in pictures
         ]
         assert peer.violations == []
+
+
+async def test_an_answer_held_for_the_next_message_survives_a_restart(tmp_path: Path) -> None:
+    async with WeChatPeer() as peer:
+        settings = settings_for(tmp_path, peer, verified=False)
+        async with wechat_bot(settings) as bot:
+            await walk_to_evidence(peer, bot)
+            original = bot.channel.adapter.apply
+
+            async def slow(inbound: Any) -> list[str]:
+                await asyncio.sleep(0.4)
+                return await original(inbound)
+
+            bot.channel.adapter.apply = slow  # type: ignore[method-assign]
+            bot.channel.passive_seconds = 0.05
+            picture = b"\xff\xd8\xff\xe0" + os.urandom(900)
+            late = await peer.push(
+                bot.url, peer.image(USER, peer.add_media(picture, "image/jpeg"))
+            )
+            assert late.content is None
+            await bot.channel.order.drain()
+
+        async with wechat_bot(settings) as bot:  # restarted before the user wrote again
+            nxt = await peer.push(bot.url, peer.text(USER, "/status"))
+            assert nxt.content is not None and "#1" in nxt.content

@@ -64,7 +64,7 @@ class WeChatChannel:
     salt: str = ""
     passive_seconds: float = PASSIVE_SECONDS
     _waiting: dict[str, _Waiting] = field(default_factory=dict, init=False)
-    _held: dict[str, list[str]] = field(default_factory=dict, init=False)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         assert self.settings.wechat_token and self.settings.wechat_app_id
@@ -106,6 +106,8 @@ class WeChatChannel:
 
     async def stop(self) -> None:
         await self.order.close()
+        if self._tasks:  # answers being sent or kept: let them finish
+            await asyncio.wait(self._tasks, timeout=10)
         await self.client.close()
 
     async def remind(self) -> int:
@@ -114,8 +116,8 @@ class WeChatChannel:
         Return to how many users they went."""
         sent = 0
         for _, user, outs in await self.core.remind(CHANNEL, reachable=self._reachable):
-            self._later(user, [p for text in self.adapter.render(user, outs)
-                               for p in split_bytes(text)])  # fmt: skip
+            texts = self.adapter.render(user, outs)
+            await self._later_async(user, [p for text in texts for p in split_bytes(text)])
             sent += 1
         return sent
 
@@ -189,7 +191,8 @@ class WeChatChannel:
                 waiting.abandoned = True  # the applier delivers it when done
                 return _success()
         self._waiting.pop(inbound.key, None)
-        return self._passive(user, account, [*self._held.pop(user, []), *texts], timestamp, nonce)
+        held = await self.core.storage.take_held(CHANNEL, user)
+        return self._passive(user, account, [*held, *texts], timestamp, nonce)
 
     def _passive(
         self, user: str, account: str, texts: list[str], timestamp: str, nonce: str
@@ -242,40 +245,52 @@ class WeChatChannel:
 
     async def _apply(self, inbound: Inbound) -> None:
         texts = await self.adapter.apply(inbound)
-        self._deliver(inbound, texts)
+        await self._deliver(inbound, texts)
 
     async def _failed(self, inbound: Inbound, error: BaseException) -> None:
         await self.core.storage.unjournal(CHANNEL, inbound.key)
-        self._deliver(inbound, self.adapter.failed_texts(inbound, error))
+        await self._deliver(inbound, self.adapter.failed_texts(inbound, error))
 
-    def _deliver(self, inbound: Inbound, texts: list[str]) -> None:
+    async def _deliver(self, inbound: Inbound, texts: list[str]) -> None:
         waiting = self._waiting.get(inbound.key)
         if waiting is not None and not waiting.abandoned and not waiting.result.done():
             waiting.result.set_result(texts)  # the callback still waits: a passive reply
             return
         self._waiting.pop(inbound.key, None)
         if texts:
-            self._later(inbound.user, [p for text in texts for p in split_bytes(text)])
+            await self._later_async(inbound.user, [p for t in texts for p in split_bytes(t)])
+
+    async def _later_async(self, user: str, pieces: list[str]) -> None:
+        """Texts the passive reply could not carry: customer-service messages on a verified
+        account (sent beside), else kept in the storage for the user's next message."""
+        if self.verified:
+            self._later(user, pieces)
+        else:
+            await self.core.storage.hold(CHANNEL, user, pieces)
 
     def _later(self, user: str, pieces: list[str]) -> None:
-        """Texts the passive reply could not carry: customer-service messages on a verified
-        account, else (or past its quota) held for the user's next message."""
-        if self.verified:
-            task = asyncio.create_task(self._send_later(user, pieces))
-            task.add_done_callback(lambda done: done.cancelled() or done.exception())
-        else:
-            self._held.setdefault(user, []).extend(pieces)
+        """The same, from where nothing may wait (a reply being built): in the background."""
+        task = asyncio.create_task(self._send_later(user, pieces))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _send_later(self, user: str, pieces: list[str]) -> None:
-        for index, piece in enumerate(pieces):
-            try:
-                await self.client.send_text(user, piece)
-            except (WeChatError, OSError) as error:
-                code = error.code if isinstance(error, WeChatError) else type(error).__name__
-                if isinstance(error, WeChatError) and error.code not in OUT_OF_QUOTA:
-                    log.error("WeChat customer-service message not sent (%s)", code)
-                self._held.setdefault(user, []).extend(pieces[index:])
+        index = 0
+        if self.verified:
+            for index, piece in enumerate(pieces):  # noqa: B007 (the index is used after)
+                try:
+                    await self.client.send_text(user, piece)
+                except (WeChatError, OSError) as error:
+                    code = error.code if isinstance(error, WeChatError) else type(error).__name__
+                    if isinstance(error, WeChatError) and error.code not in OUT_OF_QUOTA:
+                        log.error("WeChat customer-service message not sent (%s)", code)
+                    break
+            else:
                 return
+        try:
+            await self.core.storage.hold(CHANNEL, user, pieces[index:])
+        except Exception as error:
+            log.error("WeChat answer could not be kept for later: %s", type(error).__name__)
 
     async def _menu(self) -> None:
         text = self.core.content.text

@@ -30,14 +30,18 @@ class WebChannel(Protocol):
     async def remind(self) -> int: ...
 
 
-def web_channels(core: Core, settings: Settings, salt: str) -> list[WebChannel]:
-    """The configured ones."""
+def web_channels(
+    core: Core, settings: Settings, salt: str, *, role: str = "single"
+) -> list[WebChannel]:
+    """The configured ones. A receiver (``role="receiver"``) records WhatsApp's messages
+    for the workers; WeChat, whose answer goes back in the request, runs in one process."""
     channels: list[WebChannel] = []
     if settings.whatsapp:
         from bot.whatsapp.app import WhatsAppChannel
 
-        channels.append(WhatsAppChannel(core, settings, salt=salt))
-    if settings.wechat:
+        here = role == "single"
+        channels.append(WhatsAppChannel(core, settings, salt=salt, apply_here=here))
+    if settings.wechat and role == "single":
         from bot.wechat.app import WeChatChannel
 
         channels.append(WeChatChannel(core, settings, salt=salt))

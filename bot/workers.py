@@ -15,11 +15,14 @@ import contextlib
 import json
 import logging
 import signal
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
 
 from bot.app import StartFailed, open_core
+from bot.core import Core
 from bot.logs import log_salt
 from bot.settings import Settings
 from bot.telegram.app import CHANNEL, IN_FLIGHT, TelegramAdapter, build_application
@@ -74,13 +77,39 @@ def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
             application = build_application(
                 settings, adapter, role="worker", rate_limiter=ChatPacer(shared=pacing)
             )
-            async with application, WorkQueue.open(url, CHANNEL, slots=slots) as queue:
-                handle = job_handler(application, adapter)
-                log.info("worker ready: %d updates at a time", slots)
-                await work(queue, handle, slots=slots, stop=stop)
+            async with contextlib.AsyncExitStack() as stack:
+                await stack.enter_async_context(application)
+                queue = await stack.enter_async_context(WorkQueue.open(url, CHANNEL, slots=slots))
+                jobs = [work(queue, job_handler(application, adapter), slots=slots, stop=stop)]
+                if settings.whatsapp:
+                    jobs.append(await _whatsapp_work(stack, core, settings, url, slots, stop))
+                log.info("worker ready: %d updates at a time per channel", slots)
+                await asyncio.gather(*jobs)
                 await adapter.albums.drain()
             await pacing.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     return 0
+
+
+async def _whatsapp_work(
+    stack: contextlib.AsyncExitStack,
+    core: Core,
+    settings: Settings,
+    url: str,
+    slots: int,
+    stop: asyncio.Event,
+) -> Coroutine[Any, Any, None]:
+    """WhatsApp's messages, recorded by the receiver, applied here like Telegram's."""
+    from bot.whatsapp.adapter import CHANNEL as WHATSAPP
+    from bot.whatsapp.adapter import WhatsAppAdapter
+    from bot.whatsapp.app import graph_client
+    from bot.whatsapp.app import job_handler as whatsapp_handler
+
+    client = graph_client(settings)
+    stack.push_async_callback(client.close)
+    configured = settings.log_salt.get_secret_value() if settings.log_salt else None
+    adapter = WhatsAppAdapter(core, client, salt=log_salt(configured, settings.data_dir))
+    queue = await stack.enter_async_context(WorkQueue.open(url, WHATSAPP, slots=slots))
+    return work(queue, whatsapp_handler(adapter), slots=slots, stop=stop)

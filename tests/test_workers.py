@@ -129,3 +129,80 @@ async def test_two_webhook_receivers_share_a_port_and_a_worker_answers(
                 await asyncio.to_thread(proc.wait, 60)
     for log in logs.iterdir():
         assert "Traceback" not in log.read_text(errors="replace"), log.name
+
+
+async def test_whatsapp_messages_recorded_by_the_receiver_are_applied_by_the_workers(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The receiver records WhatsApp's deliveries; two workers apply them, each user's in
+    order and once, while one of them is killed."""
+    import socket
+
+    from tests.whatsapp_peer import GraphPeer
+
+    data = tmp_path / "data"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with BotApiPeer(token=TOKEN) as peer, GraphPeer() as graph:
+        extra = {
+            "WHATSAPP_TOKEN": graph.token, "WHATSAPP_PHONE_NUMBER_ID": graph.phone_number_id,
+            "WHATSAPP_APP_SECRET": graph.app_secret, "WHATSAPP_VERIFY_TOKEN": "verify",
+            "WHATSAPP_API_BASE_URL": graph.base_url,
+            "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port),
+        }  # fmt: skip
+        procs = [start("receiver", peer, data, postgres_url, logs / "receiver.log", extra)]
+        procs += [
+            start("worker", peer, data, postgres_url, logs / f"w{n}.log", extra) for n in (1, 2)
+        ]
+        url = f"http://127.0.0.1:{port}/whatsapp"
+        users = ["MX.301", "MX.302", "MX.303"]
+        shots = {u: [b"\x89PNG\r\n\x1a\n" + os.urandom(400) for _ in range(8)] for u in users}
+        try:
+            async with httpx.AsyncClient() as client:
+                for _ in range(300):
+                    try:
+                        if (await client.get(f"http://127.0.0.1:{port}/healthz")).is_success:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+            for user in users:
+                assert await graph.push(url, graph.envelope(graph.text(user, "Hola"))) == 200
+            for n in range(8):
+                if n == 4:
+                    procs[1].send_signal(signal.SIGKILL)  # a worker dies mid-burst
+                    await asyncio.to_thread(procs[1].wait)
+                messages = [
+                    graph.image(u, graph.add_media(shots[u][n], "image/png")) for u in users
+                ]
+                assert await graph.push(url, graph.envelope(*messages)) == 200
+            async with await Storage.open(postgres_url) as storage:
+                for _ in range(600):
+                    done = []
+                    for user in users:
+                        conv = await storage.load("whatsapp", user)
+                        done.append(conv is not None and conv.cases
+                                    and len(conv.cases[0].evidence) == 8)  # fmt: skip
+                    if all(done):
+                        break
+                    await asyncio.sleep(0.1)
+                for user in users:
+                    conv = await storage.load("whatsapp", user)
+                    assert conv is not None
+                    stored = [item.sha256 for item in conv.cases[0].evidence]
+                    assert stored == [hashlib.sha256(s).hexdigest() for s in shots[user]]
+            for user in users:
+                said = str(graph.sent_to(user))
+                assert "#8" in said
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                await asyncio.to_thread(proc.wait, 60)
+    assert graph.violations == []
+    for log in logs.iterdir():
+        text = log.read_text(errors="replace")
+        assert "Traceback" not in text or log.name == "w1.log", (log.name, text[-2000:])

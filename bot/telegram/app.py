@@ -574,11 +574,9 @@ def run_telegram(settings: Settings, role: str = "single") -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            channels: list[WebChannel] = []
-            if role == "single":
-                from bot.web_channels import web_channels
+            from bot.web_channels import web_channels
 
-                channels = web_channels(core, settings, salt)
+            channels: list[WebChannel] = web_channels(core, settings, salt, role=role)
             started = False
             try:
                 async with running(application, adapter, settings, channels=channels):

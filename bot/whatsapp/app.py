@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 from typing import Final
 
+import psycopg
 from starlette.routing import Route
 
 from bot.chat_order import ChatOrder
@@ -26,12 +27,22 @@ from bot.web import JOURNAL_PATIENCE_SECONDS
 from bot.whatsapp.adapter import CHANNEL, WhatsAppAdapter
 from bot.whatsapp.client import GraphClient, GraphError
 from bot.whatsapp.webhook import Inbound, deliveries, handshake
+from bot.workqueue import Handler, Job
 
 WINDOW_MARGIN: Final = timedelta(hours=23)
 """WhatsApp's customer-service window is 24 hours from the user's last message."""
 PATH: Final = "/whatsapp"
 
 log = logging.getLogger(__name__)
+
+
+def graph_client(settings: Settings) -> GraphClient:
+    assert settings.whatsapp_token and settings.whatsapp_phone_number_id
+    return GraphClient(
+        settings.whatsapp_token.get_secret_value(),
+        settings.whatsapp_phone_number_id,
+        base_url=settings.whatsapp_api_base_url,
+    )
 
 
 def template_languages(setting: str) -> dict[str, str]:
@@ -48,19 +59,18 @@ class WhatsAppChannel:
         *,
         salt: str = "",
         pair_pause: float | None = None,
+        apply_here: bool = True,
     ) -> None:
-        assert settings.whatsapp_token and settings.whatsapp_phone_number_id
+        """``apply_here=False``: a receiver's part (the webhook records, the workers apply,
+        the housekeeping sends reminders)."""
         assert settings.whatsapp_app_secret and settings.whatsapp_verify_token
         self.core, self.settings, self.salt = core, settings, salt
-        self.client = GraphClient(
-            settings.whatsapp_token.get_secret_value(),
-            settings.whatsapp_phone_number_id,
-            base_url=settings.whatsapp_api_base_url,
-        )
+        self.client = graph_client(settings)
         self.adapter = WhatsAppAdapter(core, self.client, salt=salt)
         if pair_pause is not None:
             self.adapter.pair_pause = pair_pause
         self.order: ChatOrder[Inbound] = ChatOrder(self.adapter.apply, self.adapter.failed)
+        self.apply_here = apply_here
         self._seq = 0
 
     def routes(self) -> list[Route]:
@@ -73,7 +83,9 @@ class WhatsAppChannel:
         ]
 
     async def start(self) -> None:
-        """Queue what the inbox still holds (in order), then start the reminders."""
+        """Queue what the inbox still holds, in order (unless the workers apply it)."""
+        if not self.apply_here:
+            return
         pending = await self.core.storage.pending(CHANNEL)
         for _, payload in pending:
             inbound = Inbound.from_payload(payload)
@@ -104,8 +116,9 @@ class WhatsAppChannel:
                 await asyncio.sleep(pause)
                 waited += pause
                 pause *= 2
-        for inbound in found:
-            self.order.submit(inbound.user, inbound)
+        if self.apply_here:
+            for inbound in found:
+                self.order.submit(inbound.user, inbound)
 
     async def remind(self) -> int:
         """Send the reminders that are due; return to how many users."""
@@ -150,3 +163,20 @@ class WhatsAppChannel:
         }
         await self.client.send({"recipient": user, "type": "template", "template": template})
         return True
+
+
+def job_handler(adapter: WhatsAppAdapter) -> Handler:
+    """A worker's part: apply one claimed WhatsApp message. Storage that cannot be reached
+    keeps it for a later try (the work queue's pause); any other failure is told to the
+    user and the message dropped from the inbox, as in one process."""
+
+    async def handle(job: Job) -> None:
+        inbound = Inbound.from_payload(job.payload)
+        try:
+            await adapter.apply(inbound)
+        except (StorageUnavailable, psycopg.Error):
+            raise
+        except Exception as error:
+            await adapter.failed(inbound, error)
+
+    return handle

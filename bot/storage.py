@@ -478,19 +478,7 @@ class Storage:
         aside = f"{_aside_prefix(user_id)}{self._now()}"
         self._forget((channel, user_id))
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO conversations (channel, user_id, data, updated_at) "
-                "SELECT channel, ?, data, updated_at FROM conversations "
-                "WHERE channel = ? AND user_id = ?",
-                (aside, channel, user_id),
-            )
-            await tx.execute(
-                "UPDATE cases SET user_id = ? WHERE channel = ? AND user_id = ?",
-                (aside, channel, user_id),
-            )
-            await tx.execute(
-                "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
-            )
+            await self._move_user(tx, channel, user_id, aside)
 
     async def save(
         self,
@@ -580,19 +568,7 @@ class Storage:
             )
             if taken:
                 return False
-            await tx.execute(
-                "INSERT INTO conversations (channel, user_id, data, updated_at, version) "
-                "SELECT channel, ?, data, updated_at, version FROM conversations "
-                "WHERE channel = ? AND user_id = ?",
-                (new, channel, old),
-            )
-            await tx.execute(
-                "UPDATE cases SET user_id = ? WHERE channel = ? AND user_id = ?",
-                (new, channel, old),
-            )
-            await tx.execute(
-                "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, old)
-            )
+            await self._move_user(tx, channel, old, new)
             await tx.execute(
                 "UPDATE inbox SET chat = ? WHERE channel = ? AND chat = ?", (new, channel, old)
             )
@@ -772,6 +748,21 @@ class Storage:
             return await self._referenced(tx, sha256)
 
     # -- inside a transaction -------------------------------------------------------------
+
+    async def _move_user(self, tx: Transaction, channel: str, old: str, new: str) -> None:
+        """Give a conversation and its cases (with their evidence) another user id."""
+        await tx.execute(
+            "INSERT INTO conversations (channel, user_id, data, updated_at, version) "
+            "SELECT channel, ?, data, updated_at, version FROM conversations "
+            "WHERE channel = ? AND user_id = ?",
+            (new, channel, old),
+        )
+        await tx.execute(
+            "UPDATE cases SET user_id = ? WHERE channel = ? AND user_id = ?", (new, channel, old)
+        )
+        await tx.execute(
+            "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, old)
+        )
 
     async def _write(
         self,

@@ -68,6 +68,27 @@ async def wechat_bot(settings: Settings) -> AsyncIterator[Running]:
             await channel.stop()
 
 
+def answer_slowly(bot: Running, seconds: float, passive: float | None = None) -> list[str]:
+    """Make every answer take ``seconds`` (and the callback wait ``passive`` seconds at most);
+    return the keys of the messages applied, as they are."""
+    original, applied = bot.channel.adapter.apply, []
+
+    async def slow(inbound: Any) -> list[str]:
+        applied.append(inbound.key)
+        await asyncio.sleep(seconds)
+        return await original(inbound)
+
+    bot.channel.adapter.apply = slow  # type: ignore[method-assign]
+    if passive is not None:
+        bot.channel.passive_seconds = passive
+    return applied
+
+
+def answer_at_once(bot: Running) -> None:
+    del bot.channel.adapter.apply  # the adapter's own method again
+    bot.channel.passive_seconds = 4.0
+
+
 @asynccontextmanager
 async def setup(
     tmp_path: Path, *, verified: bool = False, safe: bool = True
@@ -174,15 +195,7 @@ async def test_a_message_wechat_sends_again_is_applied_once_and_answered(
 ) -> None:
     async with setup(tmp_path) as (peer, bot):
         await walk_to_evidence(peer, bot)
-        original = bot.channel.adapter.apply
-        calls: list[str] = []
-
-        async def slow(inbound: Any) -> list[str]:
-            calls.append(inbound.key)
-            await asyncio.sleep(0.7)  # longer than WeChat waits in this test, twice
-            return await original(inbound)
-
-        bot.channel.adapter.apply = slow  # type: ignore[method-assign]
+        calls = answer_slowly(bot, 0.7)  # longer than WeChat waits in this test, twice
         reply = await peer.push(bot.url, peer.text(USER, "催收员说要曝光我"), timeout=0.3)
         assert reply.retries == 2  # WeChat tried three times
         assert reply.content is not None  # the third try got the answer
@@ -195,20 +208,12 @@ async def test_an_answer_too_late_for_an_unverified_account_comes_with_the_next_
 ) -> None:
     async with setup(tmp_path) as (peer, bot):
         await walk_to_evidence(peer, bot)
-        original = bot.channel.adapter.apply
-
-        async def slow(inbound: Any) -> list[str]:
-            await asyncio.sleep(0.5)
-            return await original(inbound)
-
-        bot.channel.adapter.apply = slow  # type: ignore[method-assign]
-        bot.channel.passive_seconds = 0.1
+        answer_slowly(bot, 0.5, passive=0.1)
         picture = b"\xff\xd8\xff\xe0" + os.urandom(1000)
         late = await peer.push(bot.url, peer.image(USER, peer.add_media(picture, "image/jpeg")))
         assert late.content is None  # "success": WeChat shows nothing
         await bot.channel.order.drain()
-        bot.channel.adapter.apply = original  # type: ignore[method-assign]
-        bot.channel.passive_seconds = 4.0
+        answer_at_once(bot)
         nxt = await peer.push(bot.url, peer.text(USER, "/status"))
         assert nxt.content is not None
         assert nxt.content.index("#1") < nxt.content.index("案件")  # the held answer first
@@ -218,14 +223,7 @@ async def test_a_late_answer_goes_out_as_a_customer_service_message_when_verifie
     tmp_path: Path,
 ) -> None:
     async with setup(tmp_path, verified=True) as (peer, bot):
-        original = bot.channel.adapter.apply
-
-        async def slow(inbound: Any) -> list[str]:
-            await asyncio.sleep(0.5)
-            return await original(inbound)
-
-        bot.channel.adapter.apply = slow  # type: ignore[method-assign]
-        bot.channel.passive_seconds = 0.1
+        answer_slowly(bot, 0.5, passive=0.1)
         reply = await peer.push(bot.url, peer.text(USER, "你好"))
         assert reply.content is None  # "success": nothing yet
         sent = await peer.wait_sent(1, to=USER, timeout=10)
@@ -316,14 +314,7 @@ async def test_an_answer_held_for_the_next_message_survives_a_restart(tmp_path: 
         settings = settings_for(tmp_path, peer, verified=False)
         async with wechat_bot(settings) as bot:
             await walk_to_evidence(peer, bot)
-            original = bot.channel.adapter.apply
-
-            async def slow(inbound: Any) -> list[str]:
-                await asyncio.sleep(0.4)
-                return await original(inbound)
-
-            bot.channel.adapter.apply = slow  # type: ignore[method-assign]
-            bot.channel.passive_seconds = 0.05
+            answer_slowly(bot, 0.4, passive=0.05)
             picture = b"\xff\xd8\xff\xe0" + os.urandom(900)
             late = await peer.push(
                 bot.url, peer.image(USER, peer.add_media(picture, "image/jpeg"))

@@ -69,6 +69,8 @@ import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from tests.peer.loopback import LoopbackPeer
+
 with warnings.catch_warnings():
     # wechatpy 1.8.18 (2021) targets Python 2.7/3.5–3.7; keep any warning of its import (invalid
     # escapes, deprecated modules) from failing the tests, which run with warnings as errors.
@@ -288,7 +290,7 @@ class _Grant:
 
 
 # -- the peer ---------------------------------------------------------------------------------
-class WeChatPeer:
+class WeChatPeer(LoopbackPeer):
     """WeChat's servers for one Official Account on 127.0.0.1; ``async with WeChatPeer()``.
 
     What the bot did: ``sent`` (accepted ``message/custom/send`` bodies, in order), ``rejected``
@@ -307,6 +309,7 @@ class WeChatPeer:
         verified: bool = True,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        super().__init__()
         if encoding_aes_key is not None:
             key = base64.b64decode(encoding_aes_key + "=")
             if len(encoding_aes_key) != 43 or len(key) != 32:
@@ -326,7 +329,6 @@ class WeChatPeer:
         self.media: dict[str, _Media] = {}
         self.last_msg_id: str | None = None
         self.last_key: str | None = None  # MsgId, or FromUserName:CreateTime:Event:EventKey
-        self.port = 0
         self._clock = clock or time.time
         self._offset = 0.0
         self._ids = itertools.count(1)
@@ -341,12 +343,9 @@ class WeChatPeer:
             WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key is not None else None
         )
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
-    async def start(self) -> WeChatPeer:
-        app = web.Application(client_max_size=2 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/cgi-bin/token", self._classic_token)
         app.router.add_route("*", "/cgi-bin/stable_token", self._stable_token)
         app.router.add_route("*", "/cgi-bin/message/custom/send", self._custom_send)
@@ -355,30 +354,6 @@ class WeChatPeer:
         app.router.add_get("/video/{media_id}", self._video)
         app.router.add_get("/pic/{media_id}", self._pic)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        return self
-
-    async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> WeChatPeer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def safe_mode(self) -> bool:
@@ -398,28 +373,6 @@ class WeChatPeer:
     def sent_to(self, openid: str) -> list[JSON]:
         """Accepted customer-service messages to ``openid``, oldest first."""
         return [body for body in self.sent if body.get("touser") == openid]
-
-    async def wait_sent(
-        self, count: int, *, to: str | None = None, timeout: float = 10.0
-    ) -> list[JSON]:
-        """Wait until ``count`` customer-service messages (to ``to`` only, if given) were
-        accepted; return them all. Raises TimeoutError, with what happened, after ``timeout``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            got = self.sent_to(to) if to is not None else list(self.sent)
-            if len(got) >= count:
-                return got
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                whom = f" to {to}" if to is not None else ""
-                raise TimeoutError(
-                    f"{len(got)} of {count} sends{whom} within {timeout} s: {got}; "
-                    f"rejected: {self.rejected}; violations: {self.violations}"
-                )
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
 
     def quota_left(self, openid: str) -> int:
         """Customer-service messages ``openid`` may still receive now."""

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import copy
 import hashlib
 import hmac
@@ -64,6 +63,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
+
+from tests.peer.loopback import LoopbackPeer
 
 JSON = dict[str, Any]
 MB = 1024 * 1024
@@ -493,7 +494,7 @@ def _missing_object(object_id: str, method: str = "get") -> GraphError:
 
 
 # -- the peer -------------------------------------------------------------------------------
-class GraphPeer:
+class GraphPeer(LoopbackPeer):
     """The WhatsApp Cloud API on 127.0.0.1; ``async with GraphPeer() as peer`` starts it.
 
     What the bot did: ``sent`` (every accepted body POSTed to ``/messages``, read receipts
@@ -502,6 +503,8 @@ class GraphPeer:
     code)`` of refused sends), ``uploads``, ``downloads`` and ``violations`` (requests that
     break Meta's schema or the documented limits).
     """
+
+    max_body = 4 * MB
 
     def __init__(
         self,
@@ -512,6 +515,7 @@ class GraphPeer:
         version: str = "v23.0",
         clock: Callable[[], float] | None = None,
     ) -> None:
+        super().__init__()
         self.token, self.app_secret = token, app_secret
         self.phone_number_id, self.version = phone_number_id, version
         self.display_phone_number = "5215500000000"
@@ -525,7 +529,6 @@ class GraphPeer:
         self.media: dict[str, tuple[bytes, str, str | None]] = {}  # inbound (``add_media``)
         self.downloads = 0
         self.windows: dict[str, float] = {}  # user key -> peer time of their last message
-        self.port = 0
         self._clock = clock or time.time
         self._offset = 0.0
         self._ids = itertools.count(1)
@@ -536,41 +539,14 @@ class GraphPeer:
         self._urls: dict[str, tuple[str, float]] = {}  # URL token -> (media id, issued at)
         self._fail: deque[GraphError] = deque()
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
-    async def start(self) -> GraphPeer:
-        app = web.Application(client_max_size=4 * MB)
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/{version}/{phone}/messages", self._messages)
         app.router.add_post("/{version}/{phone}/media", self._upload)
         app.router.add_get("/dl/{media_id}", self._download)
         app.router.add_get("/{version}/{media_id}", self._media_info)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        return self
-
-    async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> GraphPeer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     # -- clock ----------------------------------------------------------------------------
     def now(self) -> float:
@@ -586,29 +562,6 @@ class GraphPeer:
         """Accepted messages whose ``recipient`` (or ``to``) is ``recipient``, oldest first (read
         receipts name no recipient: they are not among them)."""
         return [b for b in self.sent if b.get("recipient", b.get("to")) == recipient]
-
-    async def wait_sent(
-        self, count: int, *, to: str | None = None, timeout: float = 10.0
-    ) -> list[JSON]:
-        """Wait until ``count`` bodies were accepted (messages to ``to`` only, if given; without
-        ``to``, read receipts count too); return them all. Raises TimeoutError, with what was
-        sent, if they do not come within ``timeout`` s."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            got = self.sent_to(to) if to is not None else list(self.sent)
-            if len(got) >= count:
-                return got
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                whom = f" to {to}" if to is not None else ""
-                raise TimeoutError(
-                    f"{len(got)} of {count} sends{whom} within {timeout} s: {got}; "
-                    f"rejected: {self.rejected}; violations: {self.violations}"
-                )
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
 
     # -- faults ---------------------------------------------------------------------------
     def fail_next(self, code: int, *, times: int = 1, status: int = 400) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from bot.core import CHAT_LIMIT, Out, OutText
 
@@ -35,3 +38,26 @@ def merge_short(outs: Sequence[Out]) -> list[Out]:
         else:
             merged.append(out)
     return merged
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message of a webhook channel as it is journaled and applied: its key (applied
+    once), its user (whose order is kept), the message as the platform sent it, and the
+    user's phone number when the platform gives one (data, never the key)."""
+
+    key: str
+    user: str
+    message: dict[str, Any]
+    phone: str | None = None
+
+    def payload(self) -> str:
+        return json.dumps(
+            {"key": self.key, "user": self.user, "phone": self.phone, "message": self.message},
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: str) -> Inbound:
+        data = json.loads(payload)
+        return cls(data["key"], data["user"], data["message"], data.get("phone"))

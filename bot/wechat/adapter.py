@@ -13,7 +13,6 @@ for a voice note, at most WeChat's recognition text, and says so to the user.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -23,7 +22,7 @@ from typing import Final
 
 import httpx
 
-from bot.channel import merge_short
+from bot.channel import Inbound, merge_short
 from bot.core import Core, Out, OutFile, OutLater, OutText
 from bot.logs import user_ref
 from bot.storage import StorageUnavailable
@@ -51,25 +50,6 @@ _TAGS: Final = re.compile(r"<[^>]+>")
 _FULL_WIDTH: Final = str.maketrans("０１２３４５６７８９", "0123456789")
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Inbound:
-    key: str
-    """``msg:<MsgId>``, or for an event ``event:<user>:<time>:<event>:<key>``."""
-    user: str
-    """The user's OpenID for this account."""
-    message: dict[str, str]
-
-    def payload(self) -> str:
-        return json.dumps(
-            {"key": self.key, "user": self.user, "message": self.message}, ensure_ascii=False
-        )
-
-    @classmethod
-    def from_payload(cls, payload: str) -> Inbound:
-        data = json.loads(payload)
-        return cls(data["key"], data["user"], data["message"])
 
 
 def plain(text: str) -> str:

@@ -20,12 +20,12 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bot.channel import Inbound
 from bot.storage import StorageUnavailable
 from bot.web import TooLarge, read_capped
 
@@ -34,30 +34,6 @@ MAX_DELIVERY_BYTES = 1024 * 1024
 SIGNATURE_HEADER = "x-hub-signature-256"
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """One message of a delivery, as journaled: its key, its user, and the message itself."""
-
-    key: str
-    """The message's ``wamid``, for exactly-once."""
-    user: str
-    """The business-scoped user id (BSUID); the phone number only when no BSUID came."""
-    message: dict[str, Any]
-    phone: str | None = None
-    """The user's number when Meta gave one: data, never the key."""
-
-    def payload(self) -> str:
-        return json.dumps(
-            {"key": self.key, "user": self.user, "phone": self.phone, "message": self.message},
-            ensure_ascii=False,
-        )
-
-    @classmethod
-    def from_payload(cls, payload: str) -> Inbound:
-        data = json.loads(payload)
-        return cls(data["key"], data["user"], data["message"], data.get("phone"))
 
 
 Accept = Callable[[list[Inbound]], Awaitable[None]]

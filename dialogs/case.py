@@ -285,6 +285,8 @@ class Conversation(_Model):
     next_case: int = 1
     pending: Pending | None = None
     start_payload: str | None = None
+    region_hint: str | None = None
+    """The country the channel suggests (ISO code): its jurisdiction is offered first."""
 
     def case(self, number: int | None = None) -> Case | None:
         """Return the case with this number (the active one by default)."""

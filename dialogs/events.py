@@ -21,6 +21,9 @@ class _Event(BaseModel):
     """When the channel received the event (timezone-aware)."""
     client_lang: str | None = None
     """The language the user's client reports (e.g. "zh-hans", "es-MX"), if any."""
+    client_region: str | None = None
+    """The country the channel says the user is in or from (ISO code, e.g. "MX": a WhatsApp
+    id's prefix; "CN" on WeChat), if any: a hint, never an answer."""
 
 
 class EvidenceKind(StrEnum):

@@ -71,6 +71,8 @@ class Result(BaseModel):
 def step(conv: Conversation, event: Event, content: ContentIndex) -> Result:
     """Apply one event to a conversation and return the new one and the replies."""
     turn = Turn(conv=conv.model_copy(deep=True), content=content, at=event.at)
+    if event.client_region:
+        turn.conv.region_hint = event.client_region.upper()
     _dispatch(turn, event)
     case = turn.conv.case()
     if case is not None and not isinstance(event, Tick):  # only the user's acts count

@@ -499,3 +499,20 @@ def test_a_collectors_threat_is_not_taken_for_the_users_crisis():
     ]  # fmt: skip
     assert chat.case.details.danger is True
     assert chat.case.details.story == "They said they will kill my family"
+
+
+def test_the_country_the_channel_suggests_is_offered_first_and_still_asked() -> None:
+    from datetime import UTC, datetime
+
+    from dialogs import Choice, Conversation, Start, step
+    from tests.conftest import CONTENT
+
+    at = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    conv = Conversation(channel="whatsapp", user_id="MX.1")
+    first = step(conv, Start(at=at, client_lang="es", client_region="MX"), CONTENT)
+    chosen = step(first.conversation, Choice(at=at, choice="lang:es", client_region="MX"), CONTENT)
+    options = [o.id for r in chosen.replies for o in r.options]
+    assert options[0] == "jur:mx"  # first, but the user still chooses
+    assert sorted(options) == sorted(f"jur:{j}" for j in CONTENT.jurisdictions)
+    assert chosen.conversation.case() is not None
+    assert chosen.conversation.case().jurisdiction is None  # type: ignore[union-attr]

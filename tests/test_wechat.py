@@ -134,7 +134,7 @@ async def test_a_wrong_signature_is_refused_and_nothing_recorded(tmp_path: Path)
 async def walk_to_evidence(peer: WeChatPeer, bot: Running) -> None:
     await peer.push(bot.url, peer.text(USER, "你好"))
     chosen = await peer.push(bot.url, peer.text(USER, "２"))  # full-width: 中文
-    assert chosen.content is not None and "中国" in chosen.content, chosen.content
+    assert chosen.content is not None and "\n1. 中国" in chosen.content, chosen.content
     lines = chosen.content.splitlines()
     china = next(line for line in lines if "中国" in line).split(".")[0]
     reply = await peer.push(bot.url, peer.text(USER, china))

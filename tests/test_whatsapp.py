@@ -172,6 +172,8 @@ async def test_a_first_message_is_welcomed_in_spanish_with_buttons_sent_to_the_b
 async def walk_to_evidence(bot: Running, peer: GraphPeer) -> None:
     await say(bot, peer, peer.text(USER, "Hola"))
     await choose(bot, peer, "lang:es")
+    offered = peer.sent_to(USER)[-1]["text"]["body"]
+    assert "\na) México\n" in offered  # the country of the user's id, first
     await choose(bot, peer, "jur:mx")
     options = [decode_option(i)[1] for i, _ in last_options(peer)]
     if any(o.startswith("region:") for o in options):

@@ -44,6 +44,8 @@ from dialogs.commands import MENU
 CHANNEL: Final = "wechat"
 LANG: Final = "zh-Hans"
 """The language a WeChat user is first spoken to in (they may choose another)."""
+REGION: Final = "CN"
+"""WeChat's users are, by and large, in mainland China: its jurisdiction is offered first."""
 MENU_COMMANDS: Final = frozenset(MENU) - {"start"}
 """What a menu click may ask for: the dialog's commands."""
 _TAGS: Final = re.compile(r"<[^>]+>")
@@ -88,7 +90,7 @@ class WeChatAdapter:
     async def _apply(self, inbound: Inbound) -> list[str]:
         message, at = inbound.message, self.clock()
         kind = message.get("MsgType", "")
-        base = {"at": at, "client_lang": LANG}
+        base = {"at": at, "client_lang": LANG, "client_region": REGION}
         if kind == "image":
             return await self._media(inbound, EvidenceKind.SCREENSHOT, "image/jpeg")
         if kind == "voice":
@@ -161,7 +163,7 @@ class WeChatAdapter:
 
         def make_event(stored: StoredFile) -> Event:
             return EvidenceReceived(
-                at=self.clock(), client_lang=LANG, kind=kind, file=stored,
+                at=self.clock(), client_lang=LANG, client_region=REGION, kind=kind, file=stored,
                 caption=message.get("Recognition") or None,
             )  # fmt: skip
 

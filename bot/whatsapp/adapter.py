@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
+import phonenumbers
 
 from bot.channel import merge_short
 from bot.console import button_letter
@@ -103,14 +104,28 @@ def decode_option(data: str) -> tuple[int | None, str]:
     return (int(parts[1]) if parts[1].isdecimal() else None), parts[2]
 
 
-def client_lang(user: str, phone: str | None) -> str | None:
-    """A first guess at the user's language from the country of their id or number."""
-    country = user.split(".", 1)[0].upper() if "." in user else ""
-    if country in SPANISH or (phone or "").startswith(("52", "54", "56", "57", "51", "34")):
-        return "es"
-    if country == "CN" or (phone or "").startswith("86"):
-        return "zh-Hans"
+def country_of(user: str, phone: str | None) -> str | None:
+    """The user's country (ISO code): their business-scoped id's prefix (``MX.123…``), else
+    their number's country code; None if neither tells."""
+    if "." in user:
+        prefix = user.split(".", 1)[0].upper()
+        if len(prefix) == 2 and prefix.isalpha():
+            return prefix
+    if phone and phone.isdecimal():
+        try:
+            number = phonenumbers.parse("+" + phone)
+        except phonenumbers.NumberParseException:
+            return None
+        region = phonenumbers.region_code_for_number(number)
+        return region if region and region != "ZZ" else None
     return None
+
+
+def client_lang(country: str | None) -> str | None:
+    """A first guess at the user's language from their country."""
+    if country in SPANISH:
+        return "es"
+    return "zh-Hans" if country == "CN" else None
 
 
 def _cut(text: str, limit: int) -> str:
@@ -144,13 +159,14 @@ class WhatsAppAdapter:
             await self.core.storage.unjournal(CHANNEL, inbound.key)
             return
         await self._mark_read(inbound.key)
-        lang = client_lang(inbound.user, inbound.phone)
         # A first message of any kind gets the welcome from the dialog itself (a greeting,
         # a cry for help: the crisis check runs first; evidence is kept).
-        await self.send(inbound.user, await self._handle(inbound, lang))
+        await self.send(inbound.user, await self._handle(inbound))
 
-    async def _handle(self, inbound: Inbound, lang: str | None) -> list[Out]:
+    async def _handle(self, inbound: Inbound) -> list[Out]:
         message, at = inbound.message, self.clock()
+        country = country_of(inbound.user, inbound.phone)
+        hints: dict[str, Any] = {"client_lang": client_lang(country), "client_region": country}
         kind = message.get("type")
         body = message.get(kind) if isinstance(kind, str) else None
         body = body if isinstance(body, dict) else {}
@@ -163,8 +179,8 @@ class WhatsAppAdapter:
                 evidence = EvidenceKind.VOICE
             if kind == "document" and str(body.get("mime_type", "")).startswith("image/"):
                 evidence = EvidenceKind.SCREENSHOT
-            return await self._media(inbound, body, evidence, forward, lang)
-        event = self._event(inbound, kind, body, forward, lang, at)
+            return await self._media(inbound, body, evidence, forward, hints)
+        event = self._event(inbound, kind, body, forward, hints, at)
         return await self.core.handle(CHANNEL, inbound.user, event, update_key=inbound.key)
 
     def _event(
@@ -173,10 +189,10 @@ class WhatsAppAdapter:
         kind: object,
         body: dict[str, Any],
         forward: ForwardOrigin | None,
-        lang: str | None,
+        hints: dict[str, Any],
         at: datetime,
     ) -> Event:
-        base: dict[str, Any] = {"at": at, "client_lang": lang}
+        base: dict[str, Any] = {"at": at, **hints}
         if kind == "text":
             text = str(body.get("body", ""))
             if forward is not None:
@@ -224,7 +240,7 @@ class WhatsAppAdapter:
         body: dict[str, Any],
         kind: EvidenceKind,
         forward: ForwardOrigin | None,
-        lang: str | None,
+        hints: dict[str, Any],
     ) -> list[Out]:
         media_id = str(body.get("id", ""))
         try:
@@ -245,7 +261,7 @@ class WhatsAppAdapter:
 
         def make_event(stored: StoredFile) -> Event:
             return EvidenceReceived(
-                at=self.clock(), client_lang=lang, kind=kind, file=stored,
+                at=self.clock(), kind=kind, file=stored, **hints,
                 caption=body.get("caption") if isinstance(body.get("caption"), str) else None,
                 forward=forward,
             )  # fmt: skip
@@ -288,9 +304,8 @@ class WhatsAppAdapter:
         log.error("message for user %s failed: %s", user_ref(CHANNEL, inbound.user, self.salt),
                   type(error).__name__, exc_info=error)  # fmt: skip
         await self.core.storage.unjournal(CHANNEL, inbound.key)
-        lang = client_lang(inbound.user, inbound.phone) or self.core.content.index.pick_language(
-            None
-        )
+        country = country_of(inbound.user, inbound.phone)
+        lang = client_lang(country) or self.core.content.index.pick_language(None)
         try:
             await self._send_text(inbound.user, self.core.content.text("error.generic", lang))
         except Exception as second:

@@ -39,11 +39,14 @@ def on_language_text(turn: Turn, event: Text) -> State | None:
 
 
 def ask_jurisdiction(turn: Turn) -> None:
-    """Ask where the user lives, to pick the right bodies and laws."""
-    turn.say(
-        "onboarding.jurisdiction",
-        [option(f"jur:{j}", f"jurisdiction.{j}") for j in turn.content.jurisdictions],
-    )
+    """Ask where the user lives, to pick the right bodies and laws; the country the channel
+    suggests (a WhatsApp number's, WeChat's China) comes first, still to be chosen."""
+    order = list(turn.content.jurisdictions)
+    hint = (turn.conv.region_hint or "").lower()
+    if hint in order:
+        order.remove(hint)
+        order.insert(0, hint)
+    turn.say("onboarding.jurisdiction", [option(f"jur:{j}", f"jurisdiction.{j}") for j in order])
 
 
 def on_jurisdiction(turn: Turn, value: str) -> State | None:

@@ -419,3 +419,22 @@ async def test_bursts_from_many_users_are_kept_in_order_each_once(
             assert stored == [hashlib.sha256(shot).hexdigest() for shot in shots[user]]
         assert await bot.core.storage.pending(CHANNEL) == []
         assert peer.violations == []
+
+
+async def test_a_reminder_that_cannot_be_delivered_comes_with_the_next_answer(
+    tmp_path: Path, peer: GraphPeer
+) -> None:
+    settings = settings_for(tmp_path, peer, whatsapp_reminder_template="case_reminder")
+    async with whatsapp_bot(settings) as bot:
+        due = await seed_reminder(bot)
+        bot.core.clock = lambda: due + timedelta(minutes=1)
+        peer.advance(25 * 3600)  # outside the window: only the template may go
+        peer.fail_next(132001)  # and Meta refuses it (template missing in that language)
+        assert await bot.channel.remind() == 0
+        assert not any(s.get("type") == "template" for s in peer.sent_to(USER))
+
+        await say(bot, peer, peer.text(USER, "/status"))  # the user writes again
+        said = texts_to(peer)
+        assert said and said[0].startswith("⏰")  # the reminder first, then the answer
+        assert len(said) >= 2
+        assert await bot.core.storage.take_held(CHANNEL, USER) == []

@@ -161,7 +161,10 @@ class WhatsAppAdapter:
         await self._mark_read(inbound.key)
         # A first message of any kind gets the welcome from the dialog itself (a greeting,
         # a cry for help: the crisis check runs first; evidence is kept).
-        await self.send(inbound.user, await self._handle(inbound))
+        outs = await self._handle(inbound)
+        for text in await self.core.storage.take_held(CHANNEL, inbound.user):
+            await self._send_text(inbound.user, text)  # what could not reach them before
+        await self.send(inbound.user, outs)
 
     async def _handle(self, inbound: Inbound) -> list[Out]:
         message, at = inbound.message, self.clock()
@@ -325,6 +328,18 @@ class WhatsAppAdapter:
                 for built in await out.build(None):
                     await self._send_file(user, built)
                 out.delivered()
+
+    def texts(self, outs: list[Out]) -> list[str]:
+        """The replies' texts as WhatsApp shows them, options listed, to keep for later."""
+        texts = []
+        for out in merge_short(outs):
+            if isinstance(out, OutText):
+                lines = [
+                    f"{button_letter(n)}) {label}" for n, (_, label) in enumerate(out.buttons)
+                ]
+                text = "\n".join([to_whatsapp(out.text).strip(), *map(to_whatsapp, lines)])
+                texts += split_message(text.strip(), TEXT_LIMIT)
+        return texts
 
     async def _send_out_text(self, user: str, out: OutText) -> None:
         text = to_whatsapp(out.text).strip()

@@ -127,9 +127,15 @@ class WhatsAppChannel:
             try:
                 await self.adapter.send(user, outs)
             except GraphError as error:
-                if error.kind != "window" or not await self._template(user, outs):
-                    log.warning("reminder for user %s not sent (code %s)",
-                                user_ref(CHANNEL, user, self.salt), error.code)  # fmt: skip
+                failure = error
+                try:
+                    delivered = failure.kind == "window" and await self._template(user, outs)
+                except GraphError as second:
+                    delivered, failure = False, second
+                if not delivered:  # kept, and given before the answer to their next message
+                    log.warning("reminder for user %s not sent (code %s): kept for later",
+                                user_ref(CHANNEL, user, self.salt), failure.code)  # fmt: skip
+                    await self.core.storage.hold(CHANNEL, user, self.adapter.texts(outs))
                     continue
             sent += 1
         return sent

@@ -335,7 +335,8 @@ async def test_python_m_bot_serves_whatsapp_when_configured(
 
 
 async def seed_reminder(bot: Running, *, lang: str = "es") -> datetime:
-    """A user at the report step who asked to be reminded; return when it is due."""
+    """A user at the report step who asked to be reminded, and the bot's clock a minute past
+    when it is due; return that moment."""
     chat = Chat(content=bot.core.content.index, client_lang=lang)
     walk_to(chat, "report")
     chat.press("rep:remind", case=chat.conv.active)
@@ -343,7 +344,9 @@ async def seed_reminder(bot: Running, *, lang: str = "es") -> datetime:
     assert due is not None
     conv = chat.conv.model_copy(update={"channel": CHANNEL, "user_id": USER})
     await bot.core.storage.save(conv)
-    return due
+    now = due + timedelta(minutes=1)
+    bot.core.clock = lambda: now
+    return now
 
 
 async def test_a_reminder_within_the_window_is_a_message_and_after_it_the_template(
@@ -351,8 +354,7 @@ async def test_a_reminder_within_the_window_is_a_message_and_after_it_the_templa
 ) -> None:
     settings = settings_for(tmp_path, peer, whatsapp_reminder_template="case_reminder")
     async with whatsapp_bot(settings) as bot:
-        due = await seed_reminder(bot)
-        bot.core.clock = lambda: due + timedelta(minutes=1)
+        await seed_reminder(bot)
         peer.open_window(USER)  # the user wrote lately
         assert await bot.channel.remind() == 1
         first = peer.sent_to(USER)[0]
@@ -360,13 +362,12 @@ async def test_a_reminder_within_the_window_is_a_message_and_after_it_the_templa
         assert "#1" in first["interactive"]["body"]["text"]
 
     async with whatsapp_bot(settings_for(tmp_path, peer)) as bot:  # no template configured
-        due = await seed_reminder(bot)
-        bot.core.clock = lambda: due + timedelta(minutes=1)
+        now = await seed_reminder(bot)
         peer.advance(25 * 3600)  # more than a day since the user last wrote
         before = len(peer.sent_to(USER))
         assert await bot.channel.remind() == 0  # nothing may be sent: it waits, still due
         assert len(peer.sent_to(USER)) == before
-        assert await bot.core.storage.due(due + timedelta(minutes=1)) == [(CHANNEL, USER)]
+        assert await bot.core.storage.due(now) == [(CHANNEL, USER)]
         await say(bot, peer, peer.text(USER, "/status"))  # they write again
         assert await bot.channel.remind() == 1  # and get it
         reminder = peer.sent_to(USER)[-1]
@@ -374,8 +375,7 @@ async def test_a_reminder_within_the_window_is_a_message_and_after_it_the_templa
         assert "#1" in reminder["interactive"]["body"]["text"]
 
     async with whatsapp_bot(settings) as bot:
-        due = await seed_reminder(bot)
-        bot.core.clock = lambda: due + timedelta(minutes=1)
+        await seed_reminder(bot)
         peer.advance(25 * 3600)  # a day since the user last wrote: only a template will do
         assert await bot.channel.remind() == 1
         template = peer.sent_to(USER)[-1]
@@ -426,8 +426,7 @@ async def test_a_reminder_that_cannot_be_delivered_comes_with_the_next_answer(
 ) -> None:
     settings = settings_for(tmp_path, peer, whatsapp_reminder_template="case_reminder")
     async with whatsapp_bot(settings) as bot:
-        due = await seed_reminder(bot)
-        bot.core.clock = lambda: due + timedelta(minutes=1)
+        await seed_reminder(bot)
         peer.advance(25 * 3600)  # outside the window: only the template may go
         peer.fail_next(132001)  # and Meta refuses it (template missing in that language)
         assert await bot.channel.remind() == 0

@@ -42,6 +42,15 @@ def start_worker(url: str, log: Path, slots: int = 4) -> subprocess.Popen[bytes]
         )  # fmt: skip
 
 
+async def ready(logs: list[Path], timeout: float = 60.0) -> None:
+    """Wait until every worker has its queue open (Python and its imports starting on a
+    busy machine can take seconds; that is not a chat waiting)."""
+    deadline = time.monotonic() + timeout
+    while not all(log.with_suffix(".ready").exists() for log in logs):
+        assert time.monotonic() < deadline, "the workers did not start"
+        await asyncio.sleep(0.05)
+
+
 async def produce(storage: Storage, rng: random.Random) -> dict[str, float]:
     """Fill the inbox at about RATE updates a second, as the receiving side would: every
     chat's 20 updates, mostly one at a time, a tenth of the time a burst of ten at once;
@@ -84,6 +93,7 @@ async def test_workers_keep_each_chats_order_apply_once_and_survive_a_kill(
     async with await Storage.open(postgres_url) as storage:
         procs = [start_worker(postgres_url, logs[n]) for n in range(workers)]
         try:
+            await ready(logs[:workers])
             producing = asyncio.create_task(produce(storage, rng))
             await asyncio.sleep(4.0)  # mid-run, bursts coming
             victim = procs[0]

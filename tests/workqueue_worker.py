@@ -6,6 +6,8 @@ key (a second run is refused), again from what is stored if another process save
 meanwhile. The change is the update's payload appended to the case's drafts, so the test
 can read back, per chat, what was applied and in which order. Each applied update is also
 logged (chat, payload, monotonic end time) to ``--log``, one line each, flushed at once.
+Once its queue is open it creates ``<log>.ready``, so that a test measures waits from when
+the workers could work, not from when their processes were started.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ async def main(url: str, slots: int, log_path: Path, delay: float) -> None:
                 return
             raise RuntimeError("stale five times")
 
+        log_path.with_suffix(".ready").touch()
         await work(queue, handle, slots=slots, stop=stop, poll=0.5)
 
 

@@ -10,8 +10,8 @@ One process serves, on 127.0.0.1, the bot's real routes and a bare Starlette han
 - ``/bare``: reads the body and answers 200, nothing else;
 - ``/whatsapp``: the signature checked on the raw body (HMAC-SHA256), the JSON read, the
   message journaled in the inbox (SQLite, as ``python -m bot`` runs), then 200;
-- ``/telegram``: the secret header checked, the update parsed by python-telegram-bot and
-  journaled, then 200.
+- ``/telegram``: the secret header checked, the JSON read and journaled as it came with its
+  chat key (a receiver parses nothing more; the worker does), then 200.
 
 Nothing is applied (the journal is what the 200 promises; applying comes after and is
 measured by ``benchmarks.telegram_throughput``). The senders run in this process, each

@@ -26,6 +26,7 @@ from bot.core import Core
 from bot.logs import log_salt
 from bot.settings import Settings
 from bot.telegram.app import CHANNEL, IN_FLIGHT, TelegramAdapter, build_application
+from bot.telegram.inbox import skip
 from bot.telegram.pacing import ChatPacer, SharedPacing
 from bot.workqueue import Handler, Job, WorkQueue, work
 
@@ -45,7 +46,12 @@ def job_handler(application: Application, adapter: TelegramAdapter) -> Handler:
     adapter asks for one."""
 
     async def handle(job: Job) -> None:
-        update = Update.de_json(json.loads(job.payload), application.bot)
+        raw = json.loads(job.payload)
+        try:  # the receiver recorded it as it came; it is read here for the first time
+            update = Update.de_json(raw, application.bot)
+        except Exception:  # any failure to read it is the same to us: skip it
+            skip(raw, adapter.unreadable)
+            return
         if update is None:
             return
         adapter.tries[update.update_id] = job.tries

@@ -46,6 +46,11 @@ def start(
         )  # fmt: skip
 
 
+async def inbox_left(url: str) -> int:
+    async with await Storage.open(url) as storage:
+        return len(await storage.pending("telegram"))
+
+
 async def test_a_receiver_and_two_workers_serve_users_and_survive_a_killed_worker(
     tmp_path: Path, postgres_url: str
 ) -> None:
@@ -115,13 +120,21 @@ async def test_two_webhook_receivers_share_a_port_and_a_worker_answers(
                     except httpx.ConnectError:
                         await asyncio.sleep(0.1)
                 headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+                # recorded as it came; the worker finds it cannot be read and says so
+                broken = private_text(7301, 90, "SECRET broken")
+                del broken["message"]["date"]
+                answer = await client.post(url, json=broken, headers=headers)
+                assert answer.status_code == 200
                 for n, text in enumerate(["/start", "/help", "/status"], start=1):
                     answer = await client.post(
                         url, json=private_text(7301, n, text), headers=headers
                     )
                     assert answer.status_code == 200
-            await peer.wait_for(lambda: len(texts(peer, 7301)) >= 3, timeout=30)
-            assert "You are not alone" in texts(peer, 7301)[0]  # in the order sent
+            await peer.wait_for(lambda: len(texts(peer, 7301)) >= 4, timeout=30)
+            said = texts(peer, 7301)
+            assert sum("could not read your last" in t for t in said) == 1
+            answers = [t for t in said if "could not read your last" not in t]
+            assert "You are not alone" in answers[0]  # in the order sent
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
@@ -129,6 +142,8 @@ async def test_two_webhook_receivers_share_a_port_and_a_worker_answers(
                 await asyncio.to_thread(proc.wait, 60)
     for log in logs.iterdir():
         assert "Traceback" not in log.read_text(errors="replace"), log.name
+        assert "SECRET" not in log.read_text(errors="replace"), log.name
+    assert await inbox_left(postgres_url) == 0
 
 
 async def test_whatsapp_messages_recorded_by_the_receiver_are_applied_by_the_workers(

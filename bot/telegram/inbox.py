@@ -25,7 +25,7 @@ from typing import Any
 from telegram import Bot, Update
 
 from bot.storage import Storage, StorageUnavailable
-from bot.telegram.ordering import chat_key
+from bot.telegram.ordering import chat_key, raw_chat_key
 
 JOURNAL_FIRST_PAUSE = 0.5
 JOURNAL_MAX_PAUSE = 30.0
@@ -56,6 +56,15 @@ def readable(update: Any) -> bool:
     return True
 
 
+def skip(raw: dict[str, Any], tell: Callable[[int, dict[str, Any]], None] | None) -> None:
+    """Leave out an update that cannot be read: log its id and kind (never its content) and
+    have its sender told."""
+    log.error("update %d (%s) could not be read and was skipped",
+              raw["update_id"], update_kind(raw))  # fmt: skip
+    if tell is not None:
+        tell(raw["update_id"], raw)
+
+
 class JournalingQueue(asyncio.Queue):
     def __init__(
         self,
@@ -81,20 +90,21 @@ class JournalingQueue(asyncio.Queue):
     async def accept(self, raw: dict[str, Any], bot: Bot, patience: float) -> None:
         """Take one update's JSON from a webhook: skip it if unreadable, else record and queue
         it; raise StorageUnavailable if the inbox stays unavailable for ``patience`` s. The
-        JSON is parsed once and recorded as it came."""
+        JSON is recorded as it came. A receiver (``apply_here`` false) records it without
+        parsing it into python-telegram-bot's objects, the costliest part of answering; the
+        worker that applies it parses it, and skips it there if it cannot."""
         try:
             payload = json.dumps(raw, ensure_ascii=False)
             payload.encode("utf-8")  # lone surrogates fail here
-            update = Update.de_json(raw, bot)
+            update = Update.de_json(raw, bot) if self.apply_here else None
         except Exception:  # any failure to read it is the same to us: skip it
-            log.error("update %d (%s) could not be read and was skipped",
-                      raw["update_id"], update_kind(raw))  # fmt: skip
-            if self.on_unreadable is not None:
-                self.on_unreadable(raw["update_id"], raw)
+            skip(raw, self.on_unreadable)
+            return
+        if update is None:
+            await self._journal(raw["update_id"], payload, raw_chat_key(raw), patience)
             return
         await self._journal(update.update_id, payload, str(chat_key(update)), patience)
-        if self.apply_here:
-            await super().put(update)
+        await super().put(update)
 
     async def put_within(self, item: object, patience: float | None) -> None:
         if isinstance(item, Update):

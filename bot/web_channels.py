@@ -15,6 +15,7 @@ from bot.app import StartFailed, open_core
 from bot.core import Core
 from bot.housekeeping import housekeeping
 from bot.logs import log_salt
+from bot.pacing import SharedPacing
 from bot.settings import Settings
 from bot.web import WebServer, web_app
 
@@ -31,16 +32,22 @@ class WebChannel(Protocol):
 
 
 def web_channels(
-    core: Core, settings: Settings, salt: str, *, role: str = "single"
+    core: Core,
+    settings: Settings,
+    salt: str,
+    *,
+    role: str = "single",
+    pacing: SharedPacing | None = None,
 ) -> list[WebChannel]:
     """The configured ones. A receiver (``role="receiver"``) records WhatsApp's messages
-    for the workers; WeChat, whose answer goes back in the request, runs in one process."""
+    for the workers and sends the reminders, paced with them through ``pacing``; WeChat,
+    whose answer goes back in the request, runs in one process."""
     channels: list[WebChannel] = []
     if settings.whatsapp:
         from bot.whatsapp.app import WhatsAppChannel
 
         here = role == "single"
-        channels.append(WhatsAppChannel(core, settings, salt=salt, apply_here=here))
+        channels.append(WhatsAppChannel(core, settings, salt=salt, apply_here=here, pacing=pacing))
     if settings.wechat and role == "single":
         from bot.wechat.app import WeChatChannel
 

@@ -24,10 +24,11 @@ from telegram.ext import Application
 from bot.app import StartFailed, open_core
 from bot.core import Core
 from bot.logs import log_salt
+from bot.pacing import SharedPacing
 from bot.settings import Settings
 from bot.telegram.app import CHANNEL, IN_FLIGHT, TelegramAdapter, build_application
 from bot.telegram.inbox import skip
-from bot.telegram.pacing import ChatPacer, SharedPacing
+from bot.telegram.pacing import ChatPacer
 from bot.workqueue import Handler, Job, WorkQueue, work
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,9 @@ def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
                 queue = await stack.enter_async_context(WorkQueue.open(url, CHANNEL, slots=slots))
                 jobs = [work(queue, job_handler(application, adapter), slots=slots, stop=stop)]
                 if settings.whatsapp:
-                    jobs.append(await _whatsapp_work(stack, core, settings, url, slots, stop))
+                    jobs.append(
+                        await _whatsapp_work(stack, core, settings, url, slots, stop, pacing)
+                    )
                 log.info("worker ready: %d updates at a time per channel", slots)
                 await asyncio.gather(*jobs)
                 await adapter.albums.drain()
@@ -106,10 +109,11 @@ async def _whatsapp_work(
     url: str,
     slots: int,
     stop: asyncio.Event,
+    pacing: SharedPacing,
 ) -> Coroutine[Any, Any, None]:
     """WhatsApp's messages, recorded by the receiver, applied here like Telegram's."""
     from bot.whatsapp.adapter import CHANNEL as WHATSAPP
-    from bot.whatsapp.adapter import WhatsAppAdapter
+    from bot.whatsapp.adapter import WhatsAppAdapter, whatsapp_pacer
     from bot.whatsapp.app import graph_client
     from bot.whatsapp.app import job_handler as whatsapp_handler
 
@@ -117,5 +121,6 @@ async def _whatsapp_work(
     stack.push_async_callback(client.close)
     configured = settings.log_salt.get_secret_value() if settings.log_salt else None
     adapter = WhatsAppAdapter(core, client, salt=log_salt(configured, settings.data_dir))
+    adapter.pacer = whatsapp_pacer(pacing)  # paced with the other workers and the receiver
     queue = await stack.enter_async_context(WorkQueue.open(url, WHATSAPP, slots=slots))
     return work(queue, whatsapp_handler(adapter), slots=slots, stop=stop)

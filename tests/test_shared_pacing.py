@@ -7,8 +7,9 @@ import asyncio
 
 from telegram.ext import ExtBot
 
+from bot.pacing import SharedPacing
 from bot.storage import Storage
-from bot.telegram.pacing import ChatPacer, SharedPacing
+from bot.telegram.pacing import ChatPacer
 from tests.peer.botapi_peer import BotApiPeer
 from tests.test_telegram_peer import TOKEN
 

@@ -26,7 +26,7 @@ from bot.console import button_letter
 from bot.core import Core
 from bot.settings import Settings
 from bot.web import WebServer, web_app
-from bot.whatsapp.adapter import CHANNEL, decode_option, to_whatsapp
+from bot.whatsapp.adapter import CHANNEL, PAIR_BURST, decode_option, to_whatsapp
 from bot.whatsapp.app import WhatsAppChannel
 from dialogs import EvidenceKind
 from tests.conftest import Chat, walk_to
@@ -63,9 +63,9 @@ class Running:
 
 
 @asynccontextmanager
-async def whatsapp_bot(settings: Settings) -> AsyncIterator[Running]:
+async def whatsapp_bot(settings: Settings, pair_pause: float = 0.05) -> AsyncIterator[Running]:
     async with open_core(settings) as core:
-        channel = WhatsAppChannel(core, settings, pair_pause=0.05)
+        channel = WhatsAppChannel(core, settings, pair_pause=pair_pause)
         server = WebServer(web_app({}, core.storage.ping, more=channel.routes()), "127.0.0.1", 0)
         await server.start()
         try:
@@ -276,6 +276,28 @@ async def test_a_pair_rate_limit_delays_the_reply_and_loses_nothing(
         peer.fail_next(131056, times=2)
         await say(bot, peer, peer.text(USER, "Hola"))
         assert "No te pasa solo a ti" in "\n".join(texts_to(peer))
+
+
+async def test_one_users_burst_is_paced_before_meta_refuses_it_and_others_go_on(
+    tmp_path: Path, peer: GraphPeer
+) -> None:
+    """Sixteen forwarded threats at once: their acknowledgements go out at the pair rate
+    the bot keeps (here 4 a second after a burst of PAIR_BURST; Meta's is one every 6 s),
+    so Meta refuses none of them, and another user's first message is answered meanwhile."""
+    async with whatsapp_bot(settings_for(tmp_path, peer), pair_pause=0.25) as bot:
+        await walk_to_evidence(bot, peer)
+        peer.limit_pairs(per_second=4.0, burst=PAIR_BURST + 1)  # one spare: network jitter
+        for n in range(16):
+            message = peer.text(USER, f"amenaza {n}", forwarded=True)
+            assert await peer.push(bot.url, peer.envelope(message)) == 200
+        assert await peer.push(bot.url, peer.envelope(peer.text("MX.777", "Hola"))) == 200
+        await bot.settle()
+        assert [code for _, code in peer.rejected] == []
+        conv = await bot.core.storage.load(CHANNEL, USER)
+        assert conv is not None and len(conv.cases[0].evidence) == 16
+        order = [sent.get("recipient") for sent in peer.sent if sent.get("type") != "read"]
+        assert "MX.777" in order
+        assert order.index("MX.777") < max(i for i, r in enumerate(order) if r == USER)
 
 
 async def test_a_changed_user_id_keeps_the_case(tmp_path: Path, peer: GraphPeer) -> None:

@@ -539,6 +539,8 @@ class GraphPeer(LoopbackPeer):
         self._urls: dict[str, tuple[str, float]] = {}  # URL token -> (media id, issued at)
         self._fail: deque[GraphError] = deque()
         self._changed = asyncio.Event()
+        self._pair_limit: tuple[float, float] | None = None
+        self._pair_tokens: dict[str, tuple[float, float]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:
@@ -569,6 +571,24 @@ class GraphPeer(LoopbackPeer):
         ``code`` (130429 throughput, 131056 pair rate, 131026 undeliverable...) and HTTP
         ``status``; before the window check."""
         self._fail.extend(GraphError(code, status=status) for _ in range(times))
+
+    def limit_pairs(self, per_second: float, burst: int) -> None:
+        """Enforce a pair rate: to one user, ``burst`` messages at once, then ``per_second``;
+        a message over it is refused with 131056 (Meta's is about one every 6 s sustained;
+        tests use a faster one)."""
+        self._pair_limit = (per_second, float(burst))
+
+    def _limit_pair(self, key: str) -> None:
+        if self._pair_limit is None:
+            return
+        rate, burst = self._pair_limit
+        now = time.monotonic()
+        tokens, then = self._pair_tokens.get(key, (burst, now))
+        tokens = min(burst, tokens + (now - then) * rate)
+        if tokens < 1:
+            self._pair_tokens[key] = (tokens, now)
+            raise GraphError(131056)
+        self._pair_tokens[key] = (tokens - 1, now)
 
     def open_window(self, user: str) -> None:
         """Open ``user``'s window now without a webhook (``push`` does it for each message)."""
@@ -791,6 +811,7 @@ class GraphPeer(LoopbackPeer):
             key = str(body.get("recipient", body.get("to")))
             if body["type"] != "template" and not self._in_window(key):
                 raise GraphError(131047)
+            self._limit_pair(key)
             return self._accept(body, key)
         except GraphError as error:
             if isinstance(body, dict) and not is_read_receipt(body):

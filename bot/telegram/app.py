@@ -57,12 +57,13 @@ from bot.core import Core, Out, OutFile, OutLater, OutText
 from bot.evidence_store import TooLarge
 from bot.housekeeping import housekeeping
 from bot.logs import log_salt, redact, user_ref
+from bot.pacing import SharedPacing
 from bot.settings import Settings
 from bot.storage import StorageError, StorageUnavailable
 from bot.telegram.albums import AlbumAcks, Held
 from bot.telegram.inbox import JournalingQueue, update_key
 from bot.telegram.ordering import PerChatOrderedProcessor
-from bot.telegram.pacing import ChatPacer, SharedPacing
+from bot.telegram.pacing import ChatPacer
 from bot.telegram.unreadable import SkipUnreadable
 from bot.telegram.updates import Incoming, encode_callback, to_event
 from bot.web import JOURNAL_PATIENCE_SECONDS, WebServer, telegram_endpoint, web_app
@@ -576,7 +577,9 @@ def run_telegram(settings: Settings, role: str = "single") -> int:
                 loop.add_signal_handler(signum, stop.set)
             from bot.web_channels import web_channels
 
-            channels: list[WebChannel] = web_channels(core, settings, salt, role=role)
+            channels: list[WebChannel] = web_channels(
+                core, settings, salt, role=role, pacing=pacing
+            )
             started = False
             try:
                 async with running(application, adapter, settings, channels=channels):

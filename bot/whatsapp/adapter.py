@@ -14,7 +14,6 @@ never the key.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
@@ -30,6 +29,7 @@ from bot.channel import merge_short
 from bot.console import button_letter
 from bot.core import Core, Out, OutFile, OutLater, OutText
 from bot.logs import user_ref
+from bot.pacing import Pacer, Refused, SharedPacing
 from bot.render import split_message
 from bot.storage import StorageUnavailable
 from bot.whatsapp.client import GraphClient, GraphError
@@ -59,6 +59,12 @@ MAX_ROWS: Final = 10
 SEND_TRIES: Final = 5
 PAIR_PAUSE: Final = 6.0
 """Meta allows about one message every 6 seconds to one user, sustained (code 131056)."""
+PAIR_BURST: Final = 10
+"""Messages to one user at once before the pace of one every PAIR_PAUSE seconds holds them:
+Meta publishes no burst size; an answer is rarely more than three messages, and a burst of
+forwarded screenshots gets its acknowledgements merged."""
+THROUGHPUT: Final = 80.0
+"""Messages a second per business number, in and out together (Meta's default; 130429)."""
 DOCUMENT_LIMIT: Final = 100 * 1024 * 1024
 DOCUMENT_TYPES: Final = {
     "pdf": "application/pdf",
@@ -128,6 +134,13 @@ def client_lang(country: str | None) -> str | None:
     return "zh-Hans" if country == "CN" else None
 
 
+def whatsapp_pacer(shared: SharedPacing | None = None, pair_pause: float = PAIR_PAUSE) -> Pacer:
+    """WhatsApp's pace: per user, PAIR_BURST at once then one every ``pair_pause`` seconds;
+    THROUGHPUT a second in all; with ``shared``, among all the processes sending."""
+    rate = 1 / pair_pause
+    return Pacer(rate, PAIR_BURST, THROUGHPUT, shared=shared, namespace=CHANNEL + ":")
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -139,6 +152,12 @@ class WhatsAppAdapter:
     salt: str = ""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     pair_pause: float = PAIR_PAUSE
+    pacer: Pacer = field(
+        default_factory=lambda: Pacer(
+            1 / PAIR_PAUSE, PAIR_BURST, THROUGHPUT, namespace=CHANNEL + ":"
+        )
+    )
+    """Paces every message to a user; a worker's shares its pace with the others."""
     _offered: dict[str, tuple[tuple[tuple[str, str], ...], int | None]] = field(
         default_factory=dict, init=False
     )
@@ -407,28 +426,31 @@ class WhatsAppAdapter:
         if mime is None:  # a ZIP: WhatsApp sends no archives
             await self._send_text(user, self._text("whatsapp.no_archive", out.lang))
             return
-        media_id = await self._retrying(lambda: self.client.upload(out.data, mime, out.name))
+        media_id = await self.pacer.send(
+            None, lambda: self.client.upload(out.data, mime, out.name),
+            refused=self._refused, retries=SEND_TRIES - 1,
+        )  # fmt: skip
         await self._send(
             user, {"type": "document", "document": {"id": media_id, "filename": out.name}}
         )
 
     async def _send(self, user: str, message: dict[str, Any]) -> None:
-        await self._retrying(lambda: self.client.send({"recipient": user, **message}))
+        """Send one message in the user's turn (bot/pacing.py), waiting and trying again
+        while Meta says to slow down or fails on its side."""
+        await self.pacer.send(
+            user, lambda: self.client.send({"recipient": user, **message}),
+            refused=self._refused, retries=SEND_TRIES - 1,
+        )  # fmt: skip
 
-    async def _retrying(self, call: Callable[[], Any]) -> Any:
-        """Make a Graph call, waiting and trying again while Meta says to slow down: the
-        pair rate to one user (131056), the number's throughput (130429) or a server error."""
-        for attempt in range(1, SEND_TRIES + 1):
-            try:
-                return await call()
-            except GraphError as error:
-                if error.kind not in ("throttled", "server") or attempt == SEND_TRIES:
-                    raise
-                pause = self.pair_pause * attempt if error.code == 131056 else 0.5 * attempt
-                log.warning("WhatsApp asked to slow down (code %s): waiting %.1f s",
-                            error.code, pause)  # fmt: skip
-                await asyncio.sleep(pause)
-        raise AssertionError("unreachable")
+    def _refused(self, error: Exception, attempt: int) -> Refused | None:
+        """Meta's refusals as pauses: the pair rate to one user (131056) holds that user, the
+        number's or the app's throughput holds everyone, a server error this message."""
+        if not isinstance(error, GraphError) or error.kind not in ("throttled", "server"):
+            return None
+        log.warning("WhatsApp asked to slow down (code %s), attempt %d", error.code, attempt)
+        if error.code == 131056:
+            return Refused(self.pair_pause * attempt)
+        return Refused(0.5 * attempt, everyone=error.kind == "throttled")
 
     def _text(self, key: str, lang: str) -> str:
         return to_whatsapp(self.core.content.text(key, lang))

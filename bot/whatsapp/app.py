@@ -21,10 +21,11 @@ from starlette.routing import Route
 from bot.chat_order import ChatOrder
 from bot.core import Core, Out, OutText
 from bot.logs import user_ref
+from bot.pacing import SharedPacing
 from bot.settings import Settings
 from bot.storage import StorageUnavailable
 from bot.web import JOURNAL_PATIENCE_SECONDS
-from bot.whatsapp.adapter import CHANNEL, WhatsAppAdapter
+from bot.whatsapp.adapter import CHANNEL, PAIR_PAUSE, WhatsAppAdapter, whatsapp_pacer
 from bot.whatsapp.client import GraphClient, GraphError
 from bot.whatsapp.webhook import Inbound, deliveries, handshake
 from bot.workqueue import Handler, Job
@@ -60,6 +61,7 @@ class WhatsAppChannel:
         salt: str = "",
         pair_pause: float | None = None,
         apply_here: bool = True,
+        pacing: SharedPacing | None = None,
     ) -> None:
         """``apply_here=False``: a receiver's part (the webhook records, the workers apply,
         the housekeeping sends reminders)."""
@@ -69,6 +71,7 @@ class WhatsAppChannel:
         self.adapter = WhatsAppAdapter(core, self.client, salt=salt)
         if pair_pause is not None:
             self.adapter.pair_pause = pair_pause
+        self.adapter.pacer = whatsapp_pacer(pacing, pair_pause or PAIR_PAUSE)
         self.order: ChatOrder[Inbound] = ChatOrder(self.adapter.apply, self.adapter.failed)
         self.apply_here = apply_here
         self._seq = 0

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.choices import letter, read_choice
 from bot.core import Core, Out, OutFile, OutLater, OutText
 from dialogs import (
     Choice,
@@ -140,14 +141,7 @@ class Console:
         return None
 
     def _button(self, line: str) -> str | None:
-        letters = [button_letter(n) for n in range(len(self.buttons))]
-        if line.casefold() in letters:
-            return self.buttons[letters.index(line.casefold())][0]
-        folded = line.casefold()
-        for option_id, label in self.buttons:
-            if _plain(label).strip().casefold() == folded:
-                return option_id
-        return None
+        return read_choice(line, self.buttons, "letters", lambda label: _plain(label).strip())
 
     def show(self, items: Sequence[Out]) -> None:
         """Print texts and buttons; write files under the exports directory."""
@@ -158,7 +152,7 @@ class Console:
                 if item.buttons:
                     self.buttons, self.buttons_case = item.buttons, item.case
                     for number, (_, label) in enumerate(item.buttons):
-                        self.out.write(f"  [{button_letter(number)}] {_plain(label)}\n")
+                        self.out.write(f"  [{letter(number)}] {_plain(label)}\n")
             elif isinstance(item, OutFile):
                 path = self._write(item)
                 self.out.write(self._text("console.file_saved", path=str(path)) + "\n")
@@ -195,17 +189,6 @@ async def _read(path: Path, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
     with path.open("rb") as fh:
         while chunk := await asyncio.to_thread(fh.read, chunk_size):
             yield chunk
-
-
-def button_letter(index: int) -> str:
-    """Return the letter a button is chosen by: a, b, ... z, aa, ab... Letters, not digits,
-    so that a typed number (how many contacts, a phone number) is never taken for a button."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("a") + rest) + letters
-    return letters
 
 
 def _plain(text: str) -> str:

@@ -158,6 +158,18 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (channel, user_id, seq)
         )""",
     ),
+    # 9 -> 10: the options last offered to a user as text (typed back by letter or number),
+    # so that whichever process applies the answer reads it the same (bot/choices.py).
+    (
+        """CREATE TABLE offered (
+            channel TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            options TEXT NOT NULL,
+            case_number INTEGER,
+            offered_at TEXT NOT NULL,
+            PRIMARY KEY (channel, user_id)
+        )""",
+    ),
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -557,6 +569,36 @@ class Storage:
                 )
         return [text for (text,) in rows]
 
+    async def offer(
+        self, channel: str, user_id: str, options: str | None, case: int | None
+    ) -> None:
+        """Keep the options (JSON) last offered to the user as text, or forget them (None)."""
+        async with self._db.transaction() as tx:
+            if options is None:
+                await tx.execute(
+                    "DELETE FROM offered WHERE channel = ? AND user_id = ?", (channel, user_id)
+                )
+                return
+            await tx.execute(
+                "INSERT INTO offered (channel, user_id, options, case_number, offered_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_id) DO UPDATE SET "
+                "options = excluded.options, case_number = excluded.case_number, "
+                "offered_at = excluded.offered_at",
+                (channel, user_id, options, case, self._now()),
+            )
+
+    async def offered(self, channel: str, user_id: str) -> tuple[str, int | None] | None:
+        """The options (JSON) and case last offered to the user as text, if any."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch(
+                "SELECT options, case_number FROM offered WHERE channel = ? AND user_id = ?",
+                (channel, user_id),
+            )
+        if not rows:
+            return None
+        options, case = rows[0]
+        return str(options), None if case is None else int(case)
+
     async def rekey(self, channel: str, old: str, new: str) -> bool:
         """Move a user's conversation, cases and evidence to a new id (the channel changed
         the user's id); False, and nothing moved, if the new id already has a conversation."""
@@ -572,10 +614,11 @@ class Storage:
             await tx.execute(
                 "UPDATE inbox SET chat = ? WHERE channel = ? AND chat = ?", (new, channel, old)
             )
-            await tx.execute(
-                "UPDATE outbox SET user_id = ? WHERE channel = ? AND user_id = ?",
-                (new, channel, old),
-            )
+            for table in ("outbox", "offered"):
+                await tx.execute(
+                    f"UPDATE {table} SET user_id = ? WHERE channel = ? AND user_id = ?",
+                    (new, channel, old),
+                )
         return True
 
     async def delete_user(
@@ -598,6 +641,7 @@ class Storage:
             await tx.execute(f"DELETE FROM cases WHERE {mine}", params)
             await tx.execute(f"DELETE FROM conversations WHERE {mine}", params)
             await tx.execute(f"DELETE FROM outbox WHERE {mine}", params)
+            await tx.execute(f"DELETE FROM offered WHERE {mine}", params)
             orphans = await self._orphans(tx, (sha256 for (sha256,) in rows))
         await self.scrub()
         return orphans

@@ -731,3 +731,33 @@ async def test_held_answers_come_back_once_in_order_and_go_with_the_user(
     await storage.save(rich_conversation(channel="wechat", user_id="o2"))
     await storage.delete_user("wechat", "o2")
     assert await storage.take_held("wechat", "o2") == []  # erased with everything else
+
+
+async def test_options_offered_as_text_are_read_by_any_process_and_go_with_the_user(
+    where: Path | str,
+) -> None:
+    """What one process offered as text, another reads (a worker applying the answer, or the
+    same bot after a restart); a later message without options withdraws it; a new id for
+    the user takes it along; the user's deletion erases it."""
+    from bot.choices import TypedChoices
+
+    options = [(f"opt{n}", f"Opción {n}") for n in range(12)]
+    async with await Storage.open(where) as first, await Storage.open(where) as second:
+        offering = TypedChoices(first, "whatsapp", "letters", str)
+        answering = TypedChoices(second, "whatsapp", "letters", str)
+        await offering.offer("u1", options, 3)
+        assert await answering.read("u1", "l") == (3, "opt11")
+        assert await answering.read("u1", "Opción 2") == (3, "opt2")
+        assert await answering.read("u2", "a") is None  # offered to someone else
+        await offering.offer("u1", options[:2], None)  # a newer offer replaces it
+        assert await answering.read("u1", "c") is None
+        assert await answering.read("u1", "b") == (None, "opt1")
+        await offering.withdraw("u1")
+        assert await answering.read("u1", "a") is None
+
+        await offering.offer("u1", options, 1)
+        await first.save(rich_conversation(channel="whatsapp", user_id="u1"))
+        assert await first.rekey("whatsapp", "u1", "u9")
+        assert await answering.read("u9", "a") == (1, "opt0")
+        await second.delete_user("whatsapp", "u9")
+        assert await second.offered("whatsapp", "u9") is None

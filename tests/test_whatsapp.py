@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import open_core
-from bot.console import button_letter
+from bot.choices import letter
 from bot.core import Core
 from bot.settings import Settings
 from bot.web import WebServer, web_app
@@ -124,11 +125,12 @@ async def choose(bot: Running, peer: GraphPeer, option: str) -> None:
         context = peer.sent_ids[peer.sent.index(last)] or "wamid.unknown"
         await say(bot, peer, peer.button_reply(USER, option_id, title, context_id=context))
         return
-    offered, _ = bot.channel.adapter._offered[USER]
-    index = [option_id for option_id, _ in offered].index(option)
-    letter = button_letter(index)
-    assert f"\n{letter}) " in last["text"]["body"]
-    await say(bot, peer, peer.text(USER, letter))
+    stored = await bot.core.storage.offered(CHANNEL, USER)  # what any worker would read
+    assert stored is not None
+    index = [option_id for option_id, _ in json.loads(stored[0])].index(option)
+    mark = letter(index)
+    assert f"\n{mark}) " in last["text"]["body"]
+    await say(bot, peer, peer.text(USER, mark))
 
 
 async def test_the_handshake_answers_the_challenge_only_with_the_right_token(
@@ -179,6 +181,22 @@ async def walk_to_evidence(bot: Running, peer: GraphPeer) -> None:
     if any(o.startswith("region:") for o in options):
         await choose(bot, peer, next(o for o in options if o.startswith("region:")))
     await choose(bot, peer, "who:borrower")
+
+
+async def test_a_lettered_choice_offered_before_a_restart_is_read_after_it(
+    tmp_path: Path, peer: GraphPeer
+) -> None:
+    """The countries go out as lettered text (more than ten); the bot stops; the user's
+    letter, applied by the new process (or by another worker), still picks México."""
+    settings = settings_for(tmp_path, peer)
+    async with whatsapp_bot(settings) as bot:
+        await say(bot, peer, peer.text(USER, "Hola"))
+        await choose(bot, peer, "lang:es")
+        assert "\na) México\n" in peer.sent_to(USER)[-1]["text"]["body"]
+    async with whatsapp_bot(settings) as bot:
+        await say(bot, peer, peer.text(USER, "a"))
+        conv = await bot.core.storage.load(CHANNEL, USER)
+        assert conv is not None and conv.cases[0].jurisdiction == "mx"
 
 
 async def test_evidence_of_every_kind_is_kept_once_and_acknowledged(

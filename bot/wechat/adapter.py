@@ -23,6 +23,7 @@ from typing import Final
 import httpx
 
 from bot.channel import Inbound, merge_short
+from bot.choices import TypedChoices
 from bot.core import Core, Out, OutFile, OutLater, OutText
 from bot.logs import user_ref
 from bot.storage import StorageUnavailable
@@ -49,7 +50,6 @@ REGION: Final = "CN"
 MENU_COMMANDS: Final = frozenset(MENU) - {"start"}
 """What a menu click may ask for: the dialog's commands."""
 _TAGS: Final = re.compile(r"<[^>]+>")
-_FULL_WIDTH: Final = str.maketrans("０１２３４５６７８９", "0123456789")
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,11 @@ class WeChatAdapter:
     verified: bool = False
     salt: str = ""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    _offered: dict[str, tuple[tuple[tuple[str, str], ...], int | None]] = field(
-        default_factory=dict, init=False
-    )
+    choices: TypedChoices = field(init=False)
+    """The options offered as numbered lines, typed back."""
+
+    def __post_init__(self) -> None:
+        self.choices = TypedChoices(self.core.storage, CHANNEL, "numbers", plain)
 
     async def apply(self, inbound: Inbound) -> list[str]:
         """Apply one message; return the texts to show the user (StorageUnavailable: the
@@ -85,7 +87,7 @@ class WeChatAdapter:
         if not await self.core.storage.due_for(CHANNEL, user, now):
             return []
         tick = Tick(at=now, retention_days=self.core.retention_days)
-        return self.render(user, await self.core.handle(CHANNEL, user, tick))
+        return await self.render(user, await self.core.handle(CHANNEL, user, tick))
 
     async def _apply(self, inbound: Inbound) -> list[str]:
         message, at = inbound.message, self.clock()
@@ -104,7 +106,7 @@ class WeChatAdapter:
             return await self._media(inbound, EvidenceKind.VIDEO, "video/mp4")
         event: Event | None
         if kind == "text":
-            event = self._text(inbound.user, message.get("Content", ""), base)
+            event = await self._text(inbound.user, message.get("Content", ""), base)
         elif kind == "link":
             shared = " ".join(p for p in (message.get("Title"), message.get("Url")) if p)
             event = Text(**base, text=shared or "-")
@@ -116,10 +118,10 @@ class WeChatAdapter:
             await self.core.storage.unjournal(CHANNEL, inbound.key)
             return []
         outs = await self.core.handle(CHANNEL, inbound.user, event, update_key=inbound.key)
-        return self.render(inbound.user, outs)
+        return await self.render(inbound.user, outs)
 
-    def _text(self, user: str, content: str, base: dict[str, object]) -> Event:
-        chosen = self._typed_choice(user, content)
+    async def _text(self, user: str, content: str, base: dict[str, object]) -> Event:
+        chosen = await self.choices.read(user, content)
         if chosen is not None:
             return Choice(**base, choice=chosen[1], case=chosen[0])
         if content.startswith("/") and len(content) > 1:
@@ -138,19 +140,6 @@ class WeChatAdapter:
         if name == "click" and key in MENU_COMMANDS:
             return Command(**base, name=key)
         return None  # unsubscribe, views, the picture-menu notice: nothing to answer
-
-    def _typed_choice(self, user: str, text: str) -> tuple[int | None, str] | None:
-        offered = self._offered.get(user)
-        if offered is None:
-            return None
-        options, case = offered
-        typed = text.strip().translate(_FULL_WIDTH).rstrip(".、)）")
-        if typed.isdecimal() and 1 <= int(typed) <= len(options):
-            return case, options[int(typed) - 1][0]
-        for option_id, label in options:
-            if plain(label).casefold() == text.strip().casefold():
-                return case, option_id
-        return None
 
     async def _media(self, inbound: Inbound, kind: EvidenceKind, mime: str | None) -> list[str]:
         message = inbound.message
@@ -181,7 +170,7 @@ class WeChatAdapter:
             # Expired or not allowed: recorded without its bytes, and the user is told.
             event = make_event(file.model_copy(update={"too_large": True}))
             outs = await self.core.handle(CHANNEL, inbound.user, event, update_key=inbound.key)
-        return self.render(inbound.user, outs)
+        return await self.render(inbound.user, outs)
 
     async def _not_kept(self, inbound: Inbound, key: str) -> list[str]:
         """A voice note or video an unverified account cannot fetch: said so, nothing kept
@@ -195,19 +184,18 @@ class WeChatAdapter:
             texts.append(plain(self.core.content.text("wechat.recognised", lang)) + "\n" + heard)
         return texts
 
-    def render(self, user: str, outs: list[Out]) -> list[str]:
+    async def render(self, user: str, outs: list[Out]) -> list[str]:
         """The core's replies as plain texts; options as numbered lines."""
         texts: list[str] = []
+        offered: OutText | None = None
         for out in merge_short(outs):
             if isinstance(out, OutText):
                 text = plain(out.text)
+                offered = out if out.buttons else None
                 if out.buttons:
-                    lines = [f"{n}. {plain(label)}" for n, (_, label) in enumerate(out.buttons, 1)]
+                    lines = self.choices.lines([plain(label) for _, label in out.buttons])
                     hint = plain(self.core.content.text("wechat.type_number", out.lang))
                     text = "\n".join([text, "", *lines, "", hint]).strip()
-                    self._offered[user] = (out.buttons, out.case)
-                else:
-                    self._offered.pop(user, None)
                 if text:
                     texts.append(text)
             elif isinstance(out, OutFile | OutLater):
@@ -216,6 +204,10 @@ class WeChatAdapter:
                     texts.append(notice)
                 if isinstance(out, OutLater):
                     out.delivered()  # nothing is built: there is nothing to deliver
+        if offered is not None:
+            await self.choices.offer(user, offered.buttons, offered.case)
+        elif any(isinstance(out, OutText) for out in outs):
+            await self.choices.withdraw(user)
         return texts
 
     def failed_texts(self, inbound: Inbound, error: BaseException) -> list[str]:

@@ -116,7 +116,7 @@ class WeChatChannel:
         Return to how many users they went."""
         sent = 0
         for _, user, outs in await self.core.remind(CHANNEL, reachable=self._reachable):
-            texts = self.adapter.render(user, outs)
+            texts = await self.adapter.render(user, outs)
             await self._later_async(user, [p for text in texts for p in split_bytes(text)])
             sent += 1
         return sent

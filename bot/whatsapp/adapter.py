@@ -26,7 +26,7 @@ import httpx
 import phonenumbers
 
 from bot.channel import merge_short
-from bot.console import button_letter
+from bot.choices import TypedChoices
 from bot.core import Core, Out, OutFile, OutLater, OutText
 from bot.logs import user_ref
 from bot.pacing import Pacer, Refused, SharedPacing
@@ -152,16 +152,15 @@ class WhatsAppAdapter:
     salt: str = ""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     pair_pause: float = PAIR_PAUSE
-    pacer: Pacer = field(
-        default_factory=lambda: Pacer(
-            1 / PAIR_PAUSE, PAIR_BURST, THROUGHPUT, namespace=CHANNEL + ":"
-        )
-    )
+    pacer: Pacer = field(default_factory=lambda: whatsapp_pacer())
     """Paces every message to a user; a worker's shares its pace with the others."""
-    _offered: dict[str, tuple[tuple[tuple[str, str], ...], int | None]] = field(
-        default_factory=dict, init=False
-    )
-    """The options last offered as text to each user (typed back as letters)."""
+    choices: TypedChoices = field(init=False)
+    """The options offered as lettered text (more than ten), typed back."""
+
+    def __post_init__(self) -> None:
+        self.choices = TypedChoices(
+            self.core.storage, CHANNEL, "letters", lambda label: to_whatsapp(label).strip()
+        )
 
     # -- in -----------------------------------------------------------------------------------
 
@@ -202,10 +201,10 @@ class WhatsAppAdapter:
             if kind == "document" and str(body.get("mime_type", "")).startswith("image/"):
                 evidence = EvidenceKind.SCREENSHOT
             return await self._media(inbound, body, evidence, forward, hints)
-        event = self._event(inbound, kind, body, forward, hints, at)
+        event = await self._event(inbound, kind, body, forward, hints, at)
         return await self.core.handle(CHANNEL, inbound.user, event, update_key=inbound.key)
 
-    def _event(
+    async def _event(
         self,
         inbound: Inbound,
         kind: object,
@@ -219,7 +218,7 @@ class WhatsAppAdapter:
             text = str(body.get("body", ""))
             if forward is not None:
                 return Text(**base, text=text, forward=forward)
-            chosen = self._typed_choice(inbound.user, text)
+            chosen = await self.choices.read(inbound.user, text)
             if chosen is not None:
                 return Choice(**base, choice=chosen[1], case=chosen[0])
             if text.startswith("/") and len(text) > 1:
@@ -241,20 +240,6 @@ class WhatsAppAdapter:
             )  # fmt: skip
         what = kind if kind in ("sticker", "location") else "unsupported"
         return Unsupported(**base, what=str(what))
-
-    def _typed_choice(self, user: str, text: str) -> tuple[int | None, str] | None:
-        offered = self._offered.get(user)
-        if offered is None:
-            return None
-        options, case = offered
-        typed = text.strip().casefold().rstrip(".)")
-        letters = [button_letter(n) for n in range(len(options))]
-        if typed in letters:
-            return case, options[letters.index(typed)][0]
-        for option_id, label in options:
-            if to_whatsapp(label).strip().casefold() == text.strip().casefold():
-                return case, option_id
-        return None
 
     async def _media(
         self,
@@ -353,9 +338,7 @@ class WhatsAppAdapter:
         texts = []
         for out in merge_short(outs):
             if isinstance(out, OutText):
-                lines = [
-                    f"{button_letter(n)}) {label}" for n, (_, label) in enumerate(out.buttons)
-                ]
+                lines = self.choices.lines([label for _, label in out.buttons])
                 text = "\n".join([to_whatsapp(out.text).strip(), *map(to_whatsapp, lines)])
                 texts += split_message(text.strip(), TEXT_LIMIT)
         return texts
@@ -363,7 +346,7 @@ class WhatsAppAdapter:
     async def _send_out_text(self, user: str, out: OutText) -> None:
         text = to_whatsapp(out.text).strip()
         if not out.buttons:
-            self._offered.pop(user, None)
+            await self.choices.withdraw(user)
             for chunk in split_message(text, TEXT_LIMIT):
                 await self._send_text(user, chunk)
             return
@@ -388,7 +371,7 @@ class WhatsAppAdapter:
                 "body": {"text": body},
                 "action": {"buttons": buttons},
             }
-            self._offered.pop(user, None)
+            await self.choices.withdraw(user)
         elif len(ids) <= MAX_ROWS:
             rows = []
             for i, short, label in zip(ids, shorts, labels, strict=True):
@@ -404,14 +387,14 @@ class WhatsAppAdapter:
                     "sections": [{"rows": rows}],
                 },
             }
-            self._offered.pop(user, None)
+            await self.choices.withdraw(user)
         else:
-            lines = [f"{button_letter(n)}) {label}" for n, label in enumerate(labels)]
+            lines = self.choices.lines(labels)
             hint = self._text("whatsapp.type_letter", out.lang)
             listing = "\n".join([body, "", *lines, "", hint])
             for chunk in split_message(listing, TEXT_LIMIT):
                 await self._send_text(user, chunk)
-            self._offered[user] = (out.buttons, out.case)
+            await self.choices.offer(user, out.buttons, out.case)
             return
         await self._send(user, {"type": "interactive", "interactive": interactive})
 

@@ -5,8 +5,9 @@ Usage:
     python -m bot                      Telegram with TELEGRAM_BOT_TOKEN, the console without
     python -m bot console              the console chat
     python -m bot receiver             with DATABASE_URL on PostgreSQL: receive Telegram's
-                                       updates (polling or webhook) into the inbox, send
-                                       reminders; one receiver
+                                       updates (polling or webhook) and WhatsApp's messages
+                                       into the inbox, send reminders; one receiver (or
+                                       several behind one address, in webhook mode)
     python -m bot worker               with DATABASE_URL on PostgreSQL: apply the updates of
                                        the inbox; as many workers as you like
     python -m bot web                  the webhook channels without Telegram (WhatsApp, with
@@ -84,18 +85,24 @@ def main(argv: list[str]) -> int:
 
 
 def _several(settings: Settings, role: str) -> int:
-    """Run one of several processes sharing PostgreSQL: the receiver or a worker."""
+    """Run one of several processes sharing PostgreSQL: the receiver or a worker, for
+    Telegram, WhatsApp or both."""
     from bot.telegram.app import run_telegram
+    from bot.web_channels import run_web
     from bot.workers import postgres_url, run_worker
 
     content = Content.load(settings.content_dir)
     lang = content.index.pick_language(client_language())
     try:
-        if settings.telegram_bot_token is None:
-            print(content.text("console.workers_need_token", lang), file=sys.stderr)
+        if settings.telegram_bot_token is None and not settings.whatsapp:
+            print(content.text("console.workers_need_channel", lang), file=sys.stderr)
             return 2
         postgres_url(settings)
-        return run_worker(settings) if role == "worker" else run_telegram(settings, role)
+        if role == "worker":
+            return run_worker(settings)
+        if settings.telegram_bot_token is None:
+            return run_web(settings, role)
+        return run_telegram(settings, role)
     except StartFailed as failure:
         print(content.text(failure.key, lang, failure.params), file=sys.stderr)
         return 1

@@ -52,17 +52,29 @@ def web_channels(
         from bot.wechat.app import WeChatChannel
 
         channels.append(WeChatChannel(core, settings, salt=salt))
+    elif settings.wechat:
+        log.warning("WeChat is configured but not served here: its answer goes back within "
+                    "WeChat's request, so it runs in one process (python -m bot web)")  # fmt: skip
     return channels
 
 
-def run_web(settings: Settings) -> int:
+def run_web(settings: Settings, role: str = "single") -> int:
     """Serve the webhook channels without Telegram until SIGINT or SIGTERM; StartFailed if
-    the web app cannot listen."""
+    the web app cannot listen. ``role="receiver"`` (PostgreSQL): record WhatsApp's messages
+    for the workers and send the reminders, paced with the workers."""
 
     async def main() -> None:
-        async with open_core(settings) as core:
+        async with (
+            open_core(settings, shared=role != "single") as core,
+            contextlib.AsyncExitStack() as stack,
+        ):
+            pacing = None
+            if role != "single" and isinstance(settings.database, str):
+                pacing = await SharedPacing.open(settings.database)  # with the workers
+                stack.push_async_callback(pacing.close)
             configured = settings.log_salt.get_secret_value() if settings.log_salt else None
-            channels = web_channels(core, settings, log_salt(configured, settings.data_dir))
+            salt = log_salt(configured, settings.data_dir)
+            channels = web_channels(core, settings, salt, role=role, pacing=pacing)
             routes = [route for channel in channels for route in channel.routes()]
             server = WebServer(
                 web_app({}, core.storage.ping, more=routes),

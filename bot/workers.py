@@ -68,7 +68,8 @@ def job_handler(application: Application, adapter: TelegramAdapter) -> Handler:
 
 
 def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
-    """Apply updates from the inbox until SIGINT or SIGTERM."""
+    """Apply updates from the inbox until SIGINT or SIGTERM: Telegram's when a token is set,
+    WhatsApp's when it is configured."""
     url = postgres_url(settings)
 
     async def main() -> None:
@@ -77,29 +78,49 @@ def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with open_core(settings, shared=True) as core:
-            configured = settings.log_salt.get_secret_value() if settings.log_salt else None
-            adapter = TelegramAdapter(core, salt=log_salt(configured, settings.data_dir))
-            adapter.worker = True
             pacing = await SharedPacing.open(url)
-            application = build_application(
-                settings, adapter, role="worker", rate_limiter=ChatPacer(shared=pacing)
-            )
             async with contextlib.AsyncExitStack() as stack:
-                await stack.enter_async_context(application)
-                queue = await stack.enter_async_context(WorkQueue.open(url, CHANNEL, slots=slots))
-                jobs = [work(queue, job_handler(application, adapter), slots=slots, stop=stop)]
+                jobs = []
+                telegram = None
+                if settings.telegram_bot_token is not None:
+                    telegram = await _telegram_work(
+                        stack, core, settings, url, slots, stop, pacing
+                    )
+                    jobs.append(telegram[0])
                 if settings.whatsapp:
                     jobs.append(
                         await _whatsapp_work(stack, core, settings, url, slots, stop, pacing)
                     )
                 log.info("worker ready: %d updates at a time per channel", slots)
                 await asyncio.gather(*jobs)
-                await adapter.albums.drain()
+                if telegram is not None:
+                    await telegram[1].albums.drain()
             await pacing.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     return 0
+
+
+async def _telegram_work(
+    stack: contextlib.AsyncExitStack,
+    core: Core,
+    settings: Settings,
+    url: str,
+    slots: int,
+    stop: asyncio.Event,
+    pacing: SharedPacing,
+) -> tuple[Coroutine[Any, Any, None], TelegramAdapter]:
+    """Telegram's updates, recorded by the receiver, applied here through the application."""
+    configured = settings.log_salt.get_secret_value() if settings.log_salt else None
+    adapter = TelegramAdapter(core, salt=log_salt(configured, settings.data_dir))
+    adapter.worker = True
+    application = build_application(
+        settings, adapter, role="worker", rate_limiter=ChatPacer(shared=pacing)
+    )
+    await stack.enter_async_context(application)
+    queue = await stack.enter_async_context(WorkQueue.open(url, CHANNEL, slots=slots))
+    return work(queue, job_handler(application, adapter), slots=slots, stop=stop), adapter
 
 
 async def _whatsapp_work(

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.storage import Storage
 from tests.conftest import REPO
@@ -31,13 +32,18 @@ def start(
     url: str,
     log: Path,
     extra: dict[str, str] | None = None,
+    *,
+    telegram: bool = True,
 ) -> subprocess.Popen[bytes]:
+    """Start ``python -m bot <role>``; ``telegram=False``: with no Telegram token at all."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
     env.update(
         TELEGRAM_BOT_TOKEN=peer.token, TELEGRAM_API_BASE_URL=peer.base_url,
         TELEGRAM_FILE_BASE_URL=peer.base_file_url, DATA_DIR=str(data_dir),
         DATABASE_URL=url, LOG_LEVEL="INFO", PYTHONPATH=str(REPO), LANG="C.UTF-8",
     )  # fmt: skip
+    if not telegram:
+        del env["TELEGRAM_BOT_TOKEN"]
     env.update(extra or {})
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -146,11 +152,13 @@ async def test_two_webhook_receivers_share_a_port_and_a_worker_answers(
     assert await inbox_left(postgres_url) == 0
 
 
+@pytest.mark.parametrize("telegram", [True, False], ids=["with-telegram", "whatsapp-alone"])
 async def test_whatsapp_messages_recorded_by_the_receiver_are_applied_by_the_workers(
-    tmp_path: Path, postgres_url: str
+    tmp_path: Path, postgres_url: str, telegram: bool
 ) -> None:
     """The receiver records WhatsApp's deliveries; two workers apply them, each user's in
-    order and once, while one of them is killed."""
+    order and once, while one of them is killed; beside Telegram, or with no Telegram token
+    at all."""
     import socket
 
     from tests.whatsapp_peer import GraphPeer
@@ -168,10 +176,13 @@ async def test_whatsapp_messages_recorded_by_the_receiver_are_applied_by_the_wor
             "WHATSAPP_API_BASE_URL": graph.base_url,
             "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port),
         }  # fmt: skip
-        procs = [start("receiver", peer, data, postgres_url, logs / "receiver.log", extra)]
-        procs += [
-            start("worker", peer, data, postgres_url, logs / f"w{n}.log", extra) for n in (1, 2)
-        ]
+        procs = [
+            start("receiver", peer, data, postgres_url, logs / "receiver.log", extra,
+                  telegram=telegram),
+        ] + [
+            start("worker", peer, data, postgres_url, logs / f"w{n}.log", extra,
+                  telegram=telegram) for n in (1, 2)
+        ]  # fmt: skip
         url = f"http://127.0.0.1:{port}/whatsapp"
         users = ["MX.301", "MX.302", "MX.303"]
         shots = {u: [b"\x89PNG\r\n\x1a\n" + os.urandom(400) for _ in range(8)] for u in users}
@@ -218,6 +229,24 @@ async def test_whatsapp_messages_recorded_by_the_receiver_are_applied_by_the_wor
             for proc in procs:
                 await asyncio.to_thread(proc.wait, 60)
     assert graph.violations == []
+    if not telegram:
+        assert peer.requests("getUpdates") == [] and peer.requests("getMe") == []
     for log in logs.iterdir():
         text = log.read_text(errors="replace")
         assert "Traceback" not in text or log.name == "w1.log", (log.name, text[-2000:])
+
+
+@pytest.mark.parametrize("role", ["receiver", "worker"])
+def test_a_receiver_or_worker_with_nothing_to_serve_says_what_to_set(
+    tmp_path: Path, role: str
+) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TELEGRAM_", "WHATSAPP_", "WECHAT_", "DATABASE_"))}  # fmt: skip
+    env.update(DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(REPO), LANG="C.UTF-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", role], env=env, cwd=tmp_path, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in done.stderr and "WHATSAPP_" in done.stderr
+    assert "Traceback" not in done.stderr

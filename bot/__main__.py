@@ -37,7 +37,9 @@ from bot.settings import Settings
 
 
 async def console(settings: Settings) -> None:
-    async with open_core(settings, settings.exports_dir) as core:
+    from bot.reading import reading
+
+    async with open_core(settings, settings.exports_dir) as core, reading(core, settings.ocr):
         await run_console(core, settings.exports_dir)
 
 

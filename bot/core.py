@@ -29,7 +29,7 @@ from bot.documents import DOCUMENTS
 from bot.evidence_store import BlobStore, TooLarge
 from bot.render import Renderer, split_message
 from bot.storage import CorruptConversation, StaleConversation, Storage
-from dialogs import Conversation, Event, Reply, Result, StoredFile, Tick, step
+from dialogs import Conversation, Event, EvidenceKind, Reply, Result, StoredFile, Tick, step
 from dialogs.case import Case
 from dialogs.followup import RETENTION_WARNING_DAYS
 from dialogs.steps.report import DOSSIER
@@ -184,6 +184,8 @@ class Core:
     )
     """A lock lives while someone holds or waits for it: idle users are forgotten."""
     _files: FileGate = field(default_factory=FileGate, init=False)
+    picture_kept: Callable[[], None] = lambda: None
+    """Called when a picture was recorded (the reader, bot/reading.py, then reads it)."""
 
     def __post_init__(self) -> None:
         self.renderer = Renderer(self.content)
@@ -277,7 +279,10 @@ class Core:
                         )
                     except TooLarge:
                         file = file.model_copy(update={"too_large": True, "sha256": None})
-                result = await self._apply(channel, user_id, make_event(file), update_key)
+                event = make_event(file)
+                result = await self._apply(channel, user_id, event, update_key)
+            if file.sha256 and getattr(event, "kind", None) == EvidenceKind.SCREENSHOT:
+                self.picture_kept()
             return await self._finish(result, escape)
 
     async def _apply(

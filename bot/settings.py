@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     content_dir: Path = DEFAULT_DIR
     max_download_bytes: int = Field(default=TELEGRAM_DOWNLOAD_LIMIT, gt=0)
     retention_days: int = Field(default=0, ge=0)
+    ocr: bool = True
+    """Read the screenshots (bot/reading.py): on (the default) or off."""
     log_level: str = "INFO"
     log_salt: SecretStr | None = None
 

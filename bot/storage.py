@@ -34,7 +34,8 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
@@ -170,6 +171,25 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (channel, user_id)
         )""",
     ),
+    # 10 -> 11: reading the screenshots (bot/reading.py): what is waiting to be read, one
+    # row per new image item, written with the item; and what a content was read to say,
+    # once per content (any case holding the same file shares it), gone with the file.
+    (
+        """CREATE TABLE reading_jobs (
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            tries INTEGER NOT NULL DEFAULT 0,
+            available_at TEXT,
+            leased_until TEXT,
+            PRIMARY KEY (case_id, number)
+        )""",
+        """CREATE TABLE readings (
+            sha256 TEXT PRIMARY KEY,
+            data TEXT NOT NULL,
+            read_at TEXT NOT NULL
+        )""",
+    ),
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
 
@@ -205,6 +225,10 @@ EVIDENCE_COLUMNS: Final = (
     "file_name",
 )
 """The columns of ``evidence`` besides ``case_id``: exactly the fields of EvidenceItem."""
+_KIND, _SHA256, _TOO_LARGE = (
+    1 + EVIDENCE_COLUMNS.index(c) for c in ("kind", "sha256", "too_large")
+)
+"""Where these are in an evidence row (after ``case_id``)."""
 
 _INSERT_EVIDENCE: Final = (
     f"INSERT INTO evidence (case_id, {', '.join(EVIDENCE_COLUMNS)}) "
@@ -215,6 +239,23 @@ _USER_EVIDENCE: Final = (
     "FROM evidence e JOIN cases c ON c.id = e.case_id "
     "WHERE c.channel = ? AND c.user_id = ? ORDER BY c.number, e.number"
 )
+
+
+READ_KINDS: Final = frozenset({"screenshot"})
+"""The evidence kinds a reading job is made for: pictures (screenshots and photos)."""
+
+
+@dataclass(frozen=True)
+class ReadingJob:
+    """One stored picture waiting to be read, and the case item it belongs to."""
+
+    case_id: int
+    channel: str
+    user_id: str
+    case: int
+    item: int
+    sha256: str
+    tries: int
 
 
 class AlreadyProcessed(StorageError):
@@ -233,6 +274,11 @@ class StaleConversation(StorageError):
 
 class EvidenceConflict(StorageError):
     """A recorded evidence item differs from the one being saved (evidence is append-only)."""
+
+
+def _stamp(moment: datetime) -> str:
+    """A moment as stored for comparison: UTC, ISO 8601, to the microsecond."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _conversation_data(conv: Conversation) -> str:
@@ -384,6 +430,9 @@ class Storage:
         kept apart from the cache (which may drop it) for the check on saving."""
         self._journal_waiting: list[tuple[list[tuple[Any, ...]], asyncio.Future[None]]] = []
         self._journal_task: asyncio.Task[None] | None = None
+        self.reads_pictures = False
+        """Whether each new picture of a case gets a reading job, in the transaction that
+        records it (set when reading is on: bot/reading.py)."""
 
     @classmethod
     async def open(cls, where: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> Self:
@@ -599,6 +648,72 @@ class Storage:
         options, case = rows[0]
         return str(options), None if case is None else int(case)
 
+    # -- reading the pictures (bot/reading.py) -------------------------------------------
+
+    async def claim_reading(self, lease_seconds: float) -> ReadingJob | None:
+        """Take the oldest picture waiting to be read and not taken by another reader, for
+        ``lease_seconds`` (a reader that dies lets it go when the lease ends)."""
+        now = self._clock()
+        skip = " FOR UPDATE OF j SKIP LOCKED" if self.dialect == "postgresql" else ""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch(
+                "SELECT j.case_id, c.channel, c.user_id, c.number, j.number, j.sha256, j.tries "
+                "FROM reading_jobs j JOIN cases c ON c.id = j.case_id "
+                "WHERE (j.available_at IS NULL OR j.available_at <= ?) "
+                "AND (j.leased_until IS NULL OR j.leased_until <= ?) "
+                f"ORDER BY j.case_id, j.number LIMIT 1{skip}",
+                (_stamp(now), _stamp(now)),
+            )
+            if not rows:
+                return None
+            case_id, channel, user_id, case, item, sha256, tries = rows[0]
+            until = _stamp(now + timedelta(seconds=lease_seconds))
+            await tx.execute(
+                "UPDATE reading_jobs SET leased_until = ? WHERE case_id = ? AND number = ?",
+                (until, case_id, item),
+            )
+        return ReadingJob(int(case_id), str(channel), str(user_id), int(case), int(item),
+                          str(sha256), int(tries))  # fmt: skip
+
+    async def reading_done(self, job: ReadingJob) -> None:
+        """The picture was read and its reading applied to its case: drop the job."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM reading_jobs WHERE case_id = ? AND number = ?",
+                (job.case_id, job.item),
+            )
+
+    async def reading_later(self, job: ReadingJob, seconds: float) -> None:
+        """Reading failed: try again in ``seconds``."""
+        later = _stamp(self._clock() + timedelta(seconds=seconds))
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE reading_jobs SET tries = tries + 1, available_at = ?, leased_until = NULL "
+                "WHERE case_id = ? AND number = ?",
+                (later, job.case_id, job.item),
+            )
+
+    async def reading_jobs(self) -> int:
+        """How many pictures wait to be read."""
+        async with self._db.transaction(write=False) as tx:
+            ((count,),) = await tx.fetch("SELECT count(*) FROM reading_jobs")
+        return int(count)
+
+    async def store_reading(self, sha256: str, data: str) -> None:
+        """Keep what a content was read to say (JSON), once per content."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO readings (sha256, data, read_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (sha256) DO NOTHING",
+                (sha256, data, self._now()),
+            )
+
+    async def reading(self, sha256: str) -> str | None:
+        """What a content was read to say (JSON), if it was read."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch("SELECT data FROM readings WHERE sha256 = ?", (sha256,))
+        return str(rows[0][0]) if rows else None
+
     async def rekey(self, channel: str, old: str, new: str) -> bool:
         """Move a user's conversation, cases and evidence to a new id (the channel changed
         the user's id); False, and nothing moved, if the new id already has a conversation."""
@@ -784,6 +899,7 @@ class Storage:
                 if self.dialect == "postgresql":
                     await tx.fetch("SELECT pg_advisory_xact_lock(?)", (_content_key(sha256),))
                 if not await self._referenced(tx, sha256):
+                    await tx.execute("DELETE FROM readings WHERE sha256 = ?", (sha256,))
                     await remove([sha256])
 
     async def sha256_referenced(self, sha256: str) -> bool:
@@ -872,6 +988,13 @@ class Storage:
                 if content_present is not None and not await content_present(sha256):
                     raise ContentGone("a file was removed before its record was saved")
         await tx.executemany(_INSERT_EVIDENCE, new_rows)
+        if self.reads_pictures:
+            kind, sha, large = _KIND, _SHA256, _TOO_LARGE
+            await tx.executemany(
+                "INSERT INTO reading_jobs (case_id, number, sha256) VALUES (?, ?, ?)",
+                [(row[0], row[1], row[sha]) for row in new_rows
+                 if row[kind] in READ_KINDS and row[sha] and not row[large]],
+            )  # fmt: skip
         return version, await self._orphans(tx, candidates)
 
     async def _delete_cases_not_in(self, tx: Transaction, conv: Conversation) -> list[str | None]:

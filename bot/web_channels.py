@@ -16,6 +16,7 @@ from bot.core import Core
 from bot.housekeeping import housekeeping
 from bot.logs import log_salt
 from bot.pacing import SharedPacing
+from bot.reading import reading
 from bot.settings import Settings
 from bot.web import WebServer, web_app
 
@@ -96,6 +97,7 @@ def run_web(settings: Settings, role: str = "single") -> int:
                 for channel in channels:
                     await channel.start()
                 chores = asyncio.create_task(housekeeping(core, channels))
+                await stack.enter_async_context(reading(core, settings.ocr and role == "single"))
                 log.info("webhook channels ready on %s:%d", settings.webhook_listen, server.port)
                 await stop.wait()
             finally:

@@ -25,6 +25,7 @@ from bot.app import StartFailed, open_core
 from bot.core import Core
 from bot.logs import log_salt
 from bot.pacing import SharedPacing
+from bot.reading import reading
 from bot.settings import Settings
 from bot.telegram.app import CHANNEL, IN_FLIGHT, TelegramAdapter, build_application
 from bot.telegram.inbox import skip
@@ -91,6 +92,7 @@ def run_worker(settings: Settings, *, slots: int = IN_FLIGHT) -> int:
                     jobs.append(
                         await _whatsapp_work(stack, core, settings, url, slots, stop, pacing)
                     )
+                await stack.enter_async_context(reading(core, settings.ocr))
                 log.info("worker ready: %d updates at a time per channel", slots)
                 await asyncio.gather(*jobs)
                 if telegram is not None:

@@ -179,6 +179,24 @@ class Finding(_Model):
     show: bool = False
 
 
+class ReadItem(_Model):
+    """What was read in one picture of the case: the numbers it shows, not its text. Made
+    once, when the reading arrives; never changed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __deepcopy__(self, memo: dict[int, object] | None = None) -> ReadItem:
+        return self  # immutable: sharing is copying
+
+    item: int
+    """The evidence number of the picture."""
+    phones: list[tuple[str, str | None]] = Field(default_factory=list)
+    """Each phone number read (international format) and its cue: "first" (given as the
+    writer's own), "third" (as someone else's) or None."""
+    private: list[tuple[str, str]] = Field(default_factory=list)
+    """Each other sensitive number read: its kind ("resident_id", "bank_card"...) and value."""
+
+
 class Privacy(_Model):
     findings: list[Finding] = Field(default_factory=list)
     name_mode: str | None = None
@@ -249,6 +267,8 @@ class Case(_Model):
     """The questions the user explicitly skipped."""
     done_steps: list[Step] = Field(default_factory=list)
     """The steps completed or explicitly skipped, in order."""
+    readings: list[ReadItem] = Field(default_factory=list)
+    """What reading the case's pictures found, one entry per picture read."""
     drafts: list[str] = Field(default_factory=list)
     """Texts typed (not forwarded) in the evidence step, until the user says whether they
     are evidence or a message to the bot."""
@@ -260,6 +280,7 @@ class Case(_Model):
         case costs the same at item 600 as at item 1."""
         memo = {} if memo is None else memo
         memo.setdefault(id(self.evidence), list(self.evidence))
+        memo.setdefault(id(self.readings), list(self.readings))
         return super().__deepcopy__(memo)
 
     def next_evidence_number(self) -> int:

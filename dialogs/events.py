@@ -123,7 +123,17 @@ class Tick(_Event):
     the deletions the retention period calls for happen; reminders and warnings wait."""
 
 
+class EvidenceRead(_Event):
+    """What reading a kept picture found (its text, line by line): the reading runs after
+    the item was recorded and acknowledged, and arrives on its own, like time passing."""
+
+    type: Literal["read"] = "read"
+    case: int
+    item: int
+    lines: list[str]
+
+
 Event = Annotated[
-    Start | Command | Text | Choice | EvidenceReceived | Unsupported | Tick,
+    Start | Command | Text | Choice | EvidenceReceived | EvidenceRead | Unsupported | Tick,
     Field(discriminator="type"),
 ]

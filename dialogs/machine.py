@@ -40,6 +40,7 @@ from dialogs.events import (
     Command,
     Event,
     EvidenceKind,
+    EvidenceRead,
     EvidenceReceived,
     Start,
     Text,
@@ -48,6 +49,7 @@ from dialogs.events import (
 )
 from dialogs.replies import Reply
 from dialogs.screens import SCREENS, go, offered, reask
+from dialogs.steps import reading
 from dialogs.steps.evidence import intake
 from dialogs.turn import Turn
 
@@ -75,7 +77,7 @@ def step(conv: Conversation, event: Event, content: ContentIndex) -> Result:
         turn.conv.region_hint = event.client_region.upper()
     _dispatch(turn, event)
     case = turn.conv.case()
-    if case is not None and not isinstance(event, Tick):  # only the user's acts count
+    if case is not None and not isinstance(event, Tick | EvidenceRead):  # the user's acts
         case.updated_at = _later(case.updated_at, event.at)
         case.retention_warned = False
     lang = turn.conv.lang or content.pick_language(event.client_lang)
@@ -99,6 +101,9 @@ def _dispatch(turn: Turn, event: Event) -> None:
     elif isinstance(event, Tick):
         followup.on_tick(turn, event.retention_days, reachable=event.reachable)
         return  # time passing needs no answer unless a reminder is due
+    elif isinstance(event, EvidenceRead):
+        reading.on_read(turn, event)
+        return  # kept for the questions that use it; nothing to say now
     elif turn.conv.pending is not None and not isinstance(event, EvidenceReceived):
         commands.on_pending(
             turn,

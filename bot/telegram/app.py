@@ -58,6 +58,7 @@ from bot.evidence_store import TooLarge
 from bot.housekeeping import housekeeping
 from bot.logs import log_salt, redact, user_ref
 from bot.pacing import SharedPacing
+from bot.reading import reading
 from bot.settings import Settings
 from bot.storage import StorageError, StorageUnavailable
 from bot.telegram.albums import AlbumAcks, Held
@@ -582,7 +583,10 @@ def run_telegram(settings: Settings, role: str = "single") -> int:
             )
             started = False
             try:
-                async with running(application, adapter, settings, channels=channels):
+                async with (
+                    running(application, adapter, settings, channels=channels),
+                    reading(core, settings.ocr and role == "single"),
+                ):
                     started = True
                     await stop.wait()
             except Exception as error:

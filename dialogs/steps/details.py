@@ -324,18 +324,22 @@ def _pending(turn: Turn) -> list[_Found]:
     region = _region(turn)
     own = own_numbers(case)
     found: dict[str, _Found] = {}
+    seen: list[tuple[int, str, str | None]] = []  # item, number, cue
     for item in case.evidence:
         for text in (item.text, item.caption):
-            for number, cue in phone_cues(text or "", region):
-                answered = number in details.owners
-                if answered or any(same_number(number, c) for c in details.collectors):
-                    continue
-                mine = any(same_number(number, o) for o in own)
-                proposed = "mine" if mine else "contact" if cue == THIRD else None
-                earlier = found.get(number)
-                if earlier is None or (proposed and not earlier.proposed):
-                    first = earlier.item if earlier else item.number
-                    found[number] = _Found(number, first, proposed)
+            seen += [(item.number, n, cue) for n, cue in phone_cues(text or "", region)]
+    for reading in case.readings:  # the numbers read in the pictures (dialogs/steps/reading)
+        seen += [(reading.item, n, cue) for n, cue in reading.phones]
+    for item_number, number, cue in sorted(seen, key=lambda s: s[0]):
+        answered = number in details.owners
+        if answered or any(same_number(number, c) for c in details.collectors):
+            continue
+        mine = any(same_number(number, o) for o in own)
+        proposed = "mine" if mine else "contact" if cue == THIRD else None
+        earlier = found.get(number)
+        if earlier is None or (proposed and not earlier.proposed):
+            first = earlier.item if earlier else item_number
+            found[number] = _Found(number, first, proposed)
     ordered = sorted(found.values(), key=lambda f: f.proposed is None)
     return ordered[:MAX_COLLECTORS]
 

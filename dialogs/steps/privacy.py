@@ -201,12 +201,25 @@ def _scan(case: Case, region: str) -> list[Finding]:
             elif _theirs(case, finding.value):
                 continue
             found.append(finding)
+    for reading in case.readings:  # read in the pictures (dialogs/steps/reading.py)
+        for number, cue in reading.phones:
+            kind = _phone_kind(case, number, region, "evidence_other", cue)
+            if kind is not None:
+                found.append(Finding(kind=kind, value=number))
+        for kind, value in reading.private:
+            if not _theirs(case, value):
+                found.append(Finding(kind=kind, value=value))
     return found
 
 
 def phone_kind(case: Case, text: str, value: str, region: str, author: str) -> str | None:
     """Return how a phone number found in a text is masked ("phone" for the user's own,
     :data:`CONTACT_PHONE` for someone they know), or None for a collector's (not masked)."""
+    return _phone_kind(case, value, region, author, cue_before(text, text.find(value)))
+
+
+def _phone_kind(case: Case, value: str, region: str, author: str, cue: str | None) -> str | None:
+    """:func:`phone_kind` given the cue before the number (see dialogs.numbers)."""
     if _theirs(case, value):
         return None
     number = next(phone_numbers(value, region), value)
@@ -217,7 +230,6 @@ def phone_kind(case: Case, text: str, value: str, region: str, author: str) -> s
         return CONTACT_PHONE
     if owner == "mine" or any(same_number(value, own) for own in own_numbers(case)):
         return "phone"
-    cue = cue_before(text, text.find(value))
     if cue == THIRD:
         return CONTACT_PHONE
     if case.speaker == "contact" and author.startswith("evidence") and owner is None:

@@ -1,0 +1,133 @@
+"""Reading the screenshots (bot/reading.py, bot/ocr.py) with the real engine, offline.
+
+The engine is rapidocr with the models inside its wheel; a test builds and runs it in a
+process whose network is made to fail, so that a future release that downloads anything is
+caught. A screenshot kept in a case is read after it was acknowledged, by the reader, and
+what it shows reaches the case; a reading job left by a stop is done after the restart; a
+file that is no picture is left unread without starting the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import open_core
+from bot.ocr import OcrEngine, Page
+from bot.reading import Reader, reading
+from bot.settings import Settings
+from tests.conftest import REPO
+from tests.screenshots import chat_screenshot
+from tests.test_privacy import User
+
+NO_NETWORK = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("network access is not allowed here")
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+from tests.screenshots import chat_screenshot
+from bot.ocr import build_engine, read_picture
+shot = chat_screenshot(3, lang="zh-Hans", style="wechat")
+page = read_picture(shot.data, build_engine())
+print(page.engine, len(page.lines))
+print("\\n".join(line.text for line in page.lines))
+"""
+
+
+def settings(tmp_path: Path, **more: object) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path / "data", **more)  # type: ignore[call-arg]
+
+
+def test_the_engine_builds_and_reads_with_the_network_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK], cwd=REPO, capture_output=True, text=True,
+        timeout=300, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    engine, *lines = done.stdout.splitlines()
+    assert engine.startswith("rapidocr 3.10.0")
+    assert len(lines) > 5 and any("136 9040 4796" in line for line in lines), lines
+
+
+async def test_a_kept_screenshot_is_read_and_what_it_shows_reaches_the_case(tmp_path) -> None:
+    shot = chat_screenshot(3, lang="zh-Hans", style="wechat")
+    phones = {e.value for e in shot.entities if e.kind == "phone"}
+    async with open_core(settings(tmp_path)) as core, reading(core, True) as reader:
+        assert reader is not None
+        user = User(core, "reader-1")
+        await user.do(lambda at: __import__("dialogs").Start(at=at, client_lang="zh"))
+        await user.choose("lang:zh-Hans")
+        await user.choose("jur:cn")
+        await user.choose("who:borrower")
+        acknowledged = await user.attach(shot.data)
+        assert acknowledged  # answered at once, before any reading
+        for _ in range(600):
+            if reader.read_count:
+                break
+            await __import__("asyncio").sleep(0.1)
+        conv = await core.storage.load("console", "reader-1")
+        assert conv is not None
+        (read,) = conv.cases[0].readings
+        assert read.item == 1
+        found = {"+" + "".join(ch for ch in number if ch.isdigit()) for number, _ in read.phones}
+        assert phones <= found, (phones, found)
+        sha256 = conv.cases[0].evidence[0].sha256
+        assert sha256 is not None
+        page = Page.from_json(await core.storage.reading(sha256) or "")
+        assert page.width == shot.width and page.lines
+        assert await core.storage.reading_jobs() == 0
+
+
+async def test_a_job_left_by_a_stop_is_read_after_the_restart(tmp_path) -> None:
+    shot = chat_screenshot(5, lang="es", style="whatsapp")
+    config = settings(tmp_path)
+    async with open_core(config) as core:
+        core.storage.reads_pictures = True  # reading on, but the bot stops before reading
+        user = User(core, "reader-2")
+        await user.do(lambda at: __import__("dialogs").Start(at=at, client_lang="es"))
+        await user.choose("lang:es")
+        await user.choose("jur:mx")
+        await user.attach(shot.data)
+        assert await core.storage.reading_jobs() == 1
+    async with open_core(config) as core:
+        engine = OcrEngine()
+        try:
+            assert await Reader(core, engine).drain() == 1
+        finally:
+            await engine.close()
+        conv = await core.storage.load("console", "reader-2")
+        assert conv is not None and [r.item for r in conv.cases[0].readings] == [1]
+        assert await core.storage.reading_jobs() == 0
+
+
+async def test_no_jobs_when_reading_is_off_and_no_picture_is_no_reading(tmp_path) -> None:
+    async with open_core(settings(tmp_path, ocr=False)) as core, reading(core, False) as off:
+        assert off is None
+        user = User(core, "reader-3")
+        await user.report_case("AlphaLoans", "note", b"\x89PNG\r\n\x1a\n" + b"x" * 500)
+        assert await core.storage.reading_jobs() == 0
+    async with open_core(settings(tmp_path)) as core:
+        core.storage.reads_pictures = True
+        user = User(core, "reader-4")
+        await user.report_case("AlphaLoans", "note", b"\x89PNG\r\n\x1a\n" + b"y" * 500)
+        engine = OcrEngine()
+        try:
+            assert await Reader(core, engine).drain() == 1
+            assert engine._pool is None  # never started for a file that is no picture
+        finally:
+            await engine.close()
+        conv = await core.storage.load("console", "reader-4")
+        assert conv is not None and conv.cases[0].readings[0].phones == []
+        assert await core.storage.reading_jobs() == 0
+
+
+def test_a_page_round_trips_through_json() -> None:
+    page = Page("rapidocr 3.10.0", 10, 20, [])
+    assert Page.from_json(page.to_json()) == page
+    assert json.loads(page.to_json())["engine"] == "rapidocr 3.10.0"
+    assert datetime.now(UTC)  # the module's clock is real

@@ -1,0 +1,73 @@
+"""What the reading of a kept picture found, in the dialog (dialogs/steps/reading.py): the
+numbers a screenshot shows join those of forwarded messages, asked about one by one; the
+victim's own number is proposed as theirs, never as a collector's; ID and card numbers read
+in a picture are listed in the privacy review; the reading itself says nothing."""
+
+from __future__ import annotations
+
+from dialogs import EvidenceRead
+from dialogs.steps.privacy import findings_for
+from tests.conftest import Chat, walk_to
+from tests.test_whose_number import chat_in, hurry_through_the_collectors
+
+LINES = [
+    "催收-王经理",
+    "你再不还款，我们就打给你的联系人",
+    "你的手机号 13800001111 已经登记",
+    "有事打 13912345678 找我",
+    "身份证 110101199003074514 已经上报",
+]
+
+
+def read(chat: Chat, item: int, lines: list[str], case: int = 1) -> list[str]:
+    at = chat._at()
+    return chat.event(EvidenceRead(**at, case=case, item=item, lines=lines))
+
+
+def test_a_reading_is_kept_silently_once_per_picture() -> None:
+    chat = chat_in("cn", "zh-Hans")
+    chat.attach()
+    state = chat.state
+    assert read(chat, 1, LINES) == []
+    assert chat.state == state
+    (reading,) = chat.case.readings
+    assert reading.item == 1
+    assert [n for n, _ in reading.phones] == ["+86 138 0000 1111", "+86 139 1234 5678"]
+    assert reading.private == [("resident_id", "110101199003074514")]
+    assert read(chat, 1, ["13700000000"]) == []  # the same picture again: kept once
+    assert len(chat.case.readings) == 1
+
+
+def test_a_reading_of_a_deleted_item_or_case_is_dropped() -> None:
+    chat = chat_in("cn", "zh-Hans")
+    chat.attach()
+    read(chat, 7, LINES)  # no such item
+    read(chat, 1, LINES, case=5)  # no such case
+    assert chat.case.readings == []
+
+
+def test_numbers_read_in_a_picture_are_asked_about_and_the_users_own_is_proposed_as_theirs():
+    chat = chat_in("cn", "zh-Hans")
+    chat.attach()
+    read(chat, 1, LINES)
+    walk_to(chat, "loan")
+    chat.click("loan:account")
+    chat.send("13800001111")  # the account at the app: the user's own number
+    walk_to(chat, "details_collectors")
+    first = chat.replies[0]
+    assert first.key == "numbers.ask_whose"
+    assert first.params["number"] == "+86 138 0000 1111" and first.params["item"] == 1
+    assert chat.options[0] == "col:mine:8613800001111"
+    chat.click("col:mine:8613800001111")
+    hurry_through_the_collectors(chat)
+    assert chat.case.details.collectors == ["+86 139 1234 5678"]
+    assert not any("13800001111" in c.replace(" ", "") for c in chat.case.details.collectors)
+
+
+def test_an_id_read_in_a_picture_is_listed_for_the_privacy_review() -> None:
+    chat = chat_in("cn", "zh-Hans")
+    chat.attach()
+    read(chat, 1, LINES)
+    found = {(f.kind, f.value) for f in findings_for(chat.case, "CN")}
+    assert ("resident_id", "110101199003074514") in found
+    assert ("phone", "+86 138 0000 1111") in found  # not confirmed as a collector's

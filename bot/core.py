@@ -27,6 +27,7 @@ from pathlib import Path
 from bot.content import Content
 from bot.documents import DOCUMENTS
 from bot.evidence_store import BlobStore, TooLarge
+from bot.ocr import Page
 from bot.render import Renderer, split_message
 from bot.storage import CorruptConversation, StaleConversation, Storage
 from dialogs import Conversation, Event, EvidenceKind, Reply, Result, StoredFile, Tick, step
@@ -424,11 +425,12 @@ class Core:
             from bot.dossier import build_dossier
 
             self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            pages = await self._pages(case)
             with tempfile.TemporaryDirectory(dir=self.work_dir, prefix=f"{owner}-") as tmp:
                 dossier = await build_dossier(
                     case, lang=lang, store=self.evidence, renderer=self.renderer,
                     content=self.content, now=self.clock(), out_dir=Path(tmp),
-                    progress=progress, max_bytes=self.max_upload_bytes,
+                    progress=progress, max_bytes=self.max_upload_bytes, pages=pages,
                 )  # fmt: skip
                 paths = [*dossier.zip_paths, dossier.pdf_path]
                 return [
@@ -436,6 +438,16 @@ class Core:
                 ]
 
         return build
+
+    async def _pages(self, case: Case) -> dict[str, Page]:
+        """What the case's pictures were read to say, by content (those read so far)."""
+        pages: dict[str, Page] = {}
+        for item in case.evidence:
+            if item.kind == EvidenceKind.SCREENSHOT and item.sha256 and item.sha256 not in pages:
+                data = await self.storage.reading(item.sha256)
+                if data is not None:
+                    pages[item.sha256] = Page.from_json(data)
+        return pages
 
     def _present(self, reply: Reply, result: Result, escape: Callable[[str], str]) -> list[Out]:
         lang = result.lang

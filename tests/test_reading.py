@@ -131,3 +131,49 @@ def test_a_page_round_trips_through_json() -> None:
     assert Page.from_json(page.to_json()) == page
     assert json.loads(page.to_json())["engine"] == "rapidocr 3.10.0"
     assert datetime.now(UTC)  # the module's clock is real
+
+
+async def test_an_exported_screenshot_hides_the_victims_id_card_and_phone(tmp_path) -> None:
+    """The collector quotes the victim's resident ID, card and phone in a screenshot: the
+    export carries a redacted copy in which the same engine reads none of them, the manifest
+    keeps the untouched original's fingerprint and lists the boxes, and the original itself
+    is not in the archive."""
+    import io
+    import zipfile
+
+    from bot.core import OutLater
+    from bot.ocr import build_engine, read_picture
+    from dialogs import Command
+    from tests.screenshots import id_screenshot
+
+    shot = id_screenshot(1, lang="zh-Hans")
+    secrets = {e.kind: e.value for e in shot.entities if e.owner == "victim"}
+    assert {"resident_id", "card", "phone"} <= set(secrets)
+    async with open_core(settings(tmp_path)) as core, reading(core, True) as reader:
+        assert reader is not None
+        user = User(core, "reader-5")
+        await user.report_case("快易贷", "note", shot.data)
+        for _ in range(600):
+            if reader.read_count:
+                break
+            await __import__("asyncio").sleep(0.1)
+        outs = await user.do(lambda at: Command(at=at, name="export"))
+        later = next(out for out in outs if isinstance(out, OutLater))
+        files = await later.build(None)
+    archive = next(f for f in files if f.name.endswith(".zip"))
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as opened:
+        names = opened.namelist()
+        contents = {name: opened.read(name) for name in names}
+    manifest = json.loads(contents["manifest.json"])
+    (entry,) = [e for e in manifest["items"] if e["kind"] == "screenshot"]
+    assert entry["sha256_original"] == __import__("hashlib").sha256(shot.data).hexdigest()
+    assert entry["export"] == "redacted" and entry["redacted_boxes"]
+    assert shot.data not in contents.values()
+    redacted = contents[entry["file"]]
+    page = read_picture(redacted, build_engine())
+    text = "".join("".join(ch for ch in line.text if ch.isalnum()) for line in page.lines)
+    for kind, value in secrets.items():
+        digits = value.lstrip("+")
+        national = digits[2:] if kind == "phone" else digits
+        assert national not in text, (kind, value)
+    assert any("催" in line.text or "还" in line.text for line in page.lines)  # the rest reads

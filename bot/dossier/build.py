@@ -16,7 +16,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,11 +29,13 @@ from fpdf import FPDF
 
 from bot import signing
 from bot.content import Content
-from bot.dossier import chart, files, images, manifest, pdf
+from bot.dossier import chart, files, images, manifest, pdf, redact
 from bot.dossier.archive import PartWriter, stamp
 from bot.dossier.files import Absent, Exported
 from bot.dossier.manifest import Document, Outcome
+from bot.dossier.redact import Box
 from bot.evidence_store import BlobStore
+from bot.ocr import Page
 from bot.render import Renderer
 from dialogs.case import Case, EvidenceItem, Finding
 from dialogs.steps.privacy import findings_for
@@ -91,6 +93,8 @@ class _Run:
     thumbnails: list[tuple[int, bytes]]
     findings: list[Finding]
     """The case's private numbers: those the user did not choose to show are masked."""
+    boxes: dict[int, list[Box]]
+    """Evidence number -> where its picture shows a number to hide (bot/dossier/redact.py)."""
     signer: signing.Signer
     previews: dict[int, str] = field(default_factory=dict)
     """Evidence number -> thumbnail status (``images.MADE``...), for every image."""
@@ -112,6 +116,7 @@ async def build_dossier(
     progress: Progress | None = None,
     max_bytes: int = 50 * 1024 * 1024,
     signer: signing.Signer | None = None,
+    pages: Mapping[str, Page] | None = None,
 ) -> Dossier:
     """Build the ZIP(s) and the PDF report of a case in ``out_dir``; see the package doc.
 
@@ -121,7 +126,9 @@ async def build_dossier(
     the manifest; by default the installation's key in the data directory that holds the
     evidence store (``DATA_DIR/signing-key.pem`` beside ``DATA_DIR/evidence``), made if
     missing. Raises ``PartTooSmall`` if ``max_bytes`` cannot even hold the documents and
-    the manifests, ``signing.SigningKeyError`` if the key file is damaged.
+    the manifests, ``signing.SigningKeyError`` if the key file is damaged. ``pages``: what
+    the case's pictures were read to say, by content (bot/reading.py): private numbers the
+    user did not choose to show are painted over in their exported copies.
     """
     started = time.monotonic()
     now = files.utc(now)
@@ -137,9 +144,12 @@ async def build_dossier(
         note = _note(content, lang)
         region = content.jurisdictions[case.jurisdiction or "generic"].phone_region
         found = findings_for(case, region)
-        reserve = manifest.reserve_for(case, [*texts, REPORT], note=note, findings=found)
+        boxes = _boxes(case, pages or {}, found)
+        reserve = manifest.reserve_for(
+            case, [*texts, REPORT], note=note, findings=found, boxes=boxes
+        )
         writer = PartWriter(work, max_bytes, reserve)
-        run = _Run(case, lang, content, now, writer, [], [], [], found, signer)
+        run = _Run(case, lang, content, now, writer, [], [], [], found, boxes, signer)
         # The chart and the report's font do not depend on the files: start them now.
         chart_task = background.spawn(asyncio.to_thread(_chart, run))
         base_task = background.spawn(
@@ -174,6 +184,19 @@ async def build_dossier(
         time.monotonic() - started,
     )
     return result
+
+
+def _boxes(case: Case, pages: Mapping[str, Page], found: list[Finding]) -> dict[int, list[Box]]:
+    """Where each read picture shows a private number the user did not choose to show."""
+    values = redact.hidden_values(found)
+    boxes: dict[int, list[Box]] = {}
+    for item in case.evidence:
+        page = pages.get(item.sha256 or "")
+        if page is not None and values:
+            found_here = redact.boxes_to_hide(page, values)
+            if found_here:
+                boxes[item.number] = found_here
+    return boxes
 
 
 class _Background:
@@ -271,7 +294,9 @@ async def _add_items(run: _Run, store: BlobStore, steps: _Steps) -> None:
 async def _add_item(run: _Run, store: BlobStore, item: EvidenceItem, width: int) -> bytes | None:
     """Export one item into the ZIP; return its cleaned image if it is one (for a thumbnail)."""
     async with _stored_file(store, item) as path:  # a copy from a bucket lasts this long
-        result = await asyncio.to_thread(files.export_item, path, item, width, run.findings)
+        result = await asyncio.to_thread(
+            files.export_item, path, item, width, run.findings, run.boxes.get(item.number, ())
+        )
         if not isinstance(result, Exported):
             run.outcomes.append(Outcome(item, result))
             return None

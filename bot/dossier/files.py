@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from bot.dossier import images
+from bot.dossier.redact import Box, redact_image
 from bot.evidence_store import CHUNK_BYTES
 from dialogs.case import EvidenceItem, Finding
 from dialogs.events import EvidenceKind
@@ -68,6 +69,8 @@ class Exported:
     """The cleaned image, for the report's thumbnail (None if the item is no image)."""
     masked: tuple[Masked, ...] = ()
     """For a redacted text: the spans masked, (start, end, kind) in the original's characters."""
+    boxes: tuple[Box, ...] = ()
+    """For a redacted picture: the boxes painted over (bot/dossier/redact.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +114,15 @@ def extension_for(item: EvidenceItem, sniffed: str | None = None) -> str:
 
 
 def export_item(
-    path: Path | None, item: EvidenceItem, width: int, findings: Sequence[Finding] = ()
+    path: Path | None,
+    item: EvidenceItem,
+    width: int,
+    findings: Sequence[Finding] = (),
+    boxes: Sequence[Box] = (),
 ) -> Exported | Absent:
     """Produce the exported file of one item (blocking: run it in a thread) from its stored
     file at ``path`` (None if missing); a text has the ``findings`` the user did not choose to
-    show masked."""
+    show masked, a picture the ``boxes`` where its reading found them painted over."""
     if item.kind in TEXT_KINDS and item.text is not None:
         return _export_text(item, width, findings)
     if item.too_large:
@@ -130,6 +137,8 @@ def export_item(
         return Absent("missing")
     sniffed = images.sniff(head)
     if sniffed is not None and size <= MAX_IMAGE_BYTES:
+        if boxes:
+            return _export_redacted(item, path.read_bytes(), width, boxes)
         return _export_image(item, path.read_bytes(), sniffed, width)
     return _export_copy(item, path, width, compress=not _compressed(item, sniffed))
 
@@ -164,6 +173,25 @@ def _export_image(item: EvidenceItem, data: bytes, sniffed: str, width: int) -> 
         original_verified=original == item.sha256,
         data=cleaned.data,
         image=cleaned.data,
+    )
+
+
+def _export_redacted(
+    item: EvidenceItem, data: bytes, width: int, boxes: Sequence[Box]
+) -> Exported:
+    """The picture with private numbers painted over, as a new PNG; the original is not
+    exported (its fingerprint is in the manifest)."""
+    redacted = redact_image(data, boxes)
+    return Exported(
+        name=export_name(item, ".png", width),
+        sha256=hashlib.sha256(redacted).hexdigest(),
+        size=len(redacted),
+        method="redacted",
+        compress=False,
+        original_verified=hashlib.sha256(data).hexdigest() == item.sha256,
+        data=redacted,
+        image=redacted,
+        boxes=tuple(boxes),
     )
 
 

@@ -186,7 +186,10 @@ def item_entry(
         entry["thumbnail"] = preview
     if exported is not None and exported.method == "redacted":
         entry["sha256_redacted"] = exported.sha256
-        entry["masked"] = [{"start": s, "end": e, "kind": k} for s, e, k in exported.masked]
+        if exported.boxes:
+            entry["redacted_boxes"] = [list(box) for box in exported.boxes]
+        else:
+            entry["masked"] = [{"start": s, "end": e, "kind": k} for s, e, k in exported.masked]
     return entry
 
 
@@ -200,13 +203,21 @@ def document_entry(document: Document) -> dict[str, Any]:
 
 
 def reserve_for(
-    case: Case, names: Iterable[str], *, note: str, findings: Sequence[Finding] = ()
+    case: Case,
+    names: Iterable[str],
+    *,
+    note: str,
+    findings: Sequence[Finding] = (),
+    boxes: Mapping[int, Sequence[Sequence[int]]] | None = None,
 ) -> int:
     """Return an upper bound of the bytes the two manifests take in a part."""
+    boxes = boxes or {}
     draft = {
         "note": [NOTE_EN, note],
         "signer": {"algorithm": "Ed25519", "public_key": "0" * 44, "fingerprint": "0" * 79},
-        "items": [_draft_item(item, findings) for item in case.evidence],
+        "items": [
+            _draft_item(item, findings, len(boxes.get(item.number, ()))) for item in case.evidence
+        ],
         "documents": [{"file": name, "sha256": "0" * 64, "size": 10**12} for name in names],
     }
     # The full manifest and a part's subset, raw (they are stored deflated), plus headers and
@@ -214,10 +225,13 @@ def reserve_for(
     return 2 * (len(encode(draft)) + 4096) + 512
 
 
-def _draft_item(item: EvidenceItem, findings: Sequence[Finding]) -> dict[str, Any]:
+def _draft_item(item: EvidenceItem, findings: Sequence[Finding], boxes: int = 0) -> dict[str, Any]:
     entry = item_entry(Outcome(item, Absent("too_large_for_part")))  # captions unmasked: longer
     entry.update(file="0" * 48, part=10**6, sha256_exported="0" * 64, size_exported=10**12)
     entry["thumbnail"] = "unreadable"
+    if boxes:
+        entry["sha256_redacted"] = "0" * 64
+        entry["redacted_boxes"] = [[10**6] * 4] * boxes
     masked = redact(item.text or "", findings)[1]
     if masked:
         entry["sha256_redacted"] = "0" * 64

@@ -195,6 +195,11 @@ class ReadItem(_Model):
     writer's own), "third" (as someone else's) or None."""
     private: list[tuple[str, str]] = Field(default_factory=list)
     """Each other sensitive number read: its kind ("resident_id", "bank_card"...) and value."""
+    amounts: list[str] = Field(default_factory=list)
+    """The amounts of money shown, as "1500.00 CNY" (dialogs/found.py)."""
+    moments: list[str] = Field(default_factory=list)
+    """When the messages or calls shown happened, in order: "2026-11-03T22:41", a date
+    alone, or a time alone ("22:41") when the picture shows no date above it."""
 
 
 class Privacy(_Model):

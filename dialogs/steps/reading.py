@@ -5,20 +5,26 @@ The reading runs beside the conversation (bot/reading.py) and arrives as an
 :class:`EvidenceRead` event, silently, whatever the user is doing. The case keeps only what
 the reading found, not the text: the phone numbers shown (with the words before each that
 say whose it is), which the collectors' question offers one by one like those of forwarded
-messages; and the other sensitive numbers (ID, card, account numbers), which the privacy
+messages; the other sensitive numbers (ID, card, account numbers), which the privacy
 review lists for the user to hide or show, and which are hidden in every exported copy of
-the picture unless shown.
+the picture unless shown; the amounts demanded; and when each message or call shown
+happened (dialogs/found.py), from which the collectors' pattern is counted.
 """
 
 from __future__ import annotations
 
+import re
+
 from dialogs.case import ReadItem
 from dialogs.events import EvidenceRead
+from dialogs.found import amounts, blank_moments, moments, times
 from dialogs.numbers import find_sensitive, phone_cues
 from dialogs.turn import Turn
 
 MAX_PHONES = 20
 """Numbers kept from one picture (a call log shows a screenful; more is noise)."""
+MAX_FACTS = 60
+"""Amounts and moments kept from one picture."""
 
 
 def on_read(turn: Turn, event: EvidenceRead) -> None:
@@ -31,14 +37,29 @@ def on_read(turn: Turn, event: EvidenceRead) -> None:
         return
     region = turn.content.phone_regions.get(case.jurisdiction or "", "")
     region = region or turn.conv.region_hint or ""
-    text = "\n".join(event.lines)
+    case.readings.append(read_item(event.item, event.lines, region))
+
+
+def read_item(item: int, lines: list[str], region: str) -> ReadItem:
+    """What the lines read in picture number ``item`` show, for the case to keep."""
+    if lines and times(lines[0]) and _only_a_time(lines[0]):
+        lines = lines[1:]  # the phone's clock in the status bar, not a message's time
+    text = "\n".join(lines)
+    numbers = blank_moments(text, region)  # a date and time run together is no phone
     phones: list[tuple[str, str | None]] = []
-    for number, cue in phone_cues(text, region):
+    for number, cue in phone_cues(numbers, region):
         if all(number != known for known, _ in phones) and len(phones) < MAX_PHONES:
             phones.append((number, cue))
     private = []
-    for finding in find_sensitive(text, region):
+    for finding in find_sensitive(numbers, region):
         pair = (finding.kind, finding.value)
         if finding.kind != "phone" and pair not in private:
             private.append(pair)
-    case.readings.append(ReadItem(item=event.item, phones=phones, private=private))
+    return ReadItem(
+        item=item, phones=phones, private=private,
+        amounts=amounts(text, region)[:MAX_FACTS], moments=moments(lines, region)[:MAX_FACTS],
+    )  # fmt: skip
+
+
+def _only_a_time(line: str) -> bool:
+    return not re.sub(r"[\d:\s]|[AaPp]\.?\s?[Mm]\.?", "", line)

@@ -28,6 +28,7 @@ from dialogs.bases import DOCUMENT_DOMAINS, bases_for
 from dialogs.case import Case, EvidenceItem
 from dialogs.crisis import without_self_harm
 from dialogs.events import EvidenceKind
+from dialogs.pattern import pattern
 
 DOCUMENTS = tuple(DOCUMENT_DOMAINS)
 """The document types; each has a template in ``content/templates/documents/``."""
@@ -206,6 +207,7 @@ def known_facts(
         "details.disclosed": True if details.disclosed else None,
         "details.reach": label("doc.list_join").join(reach) if reach else None,
         "details.posted": True if details.posted else None,
+        "details.pattern": _pattern(case, content, lang, clock),
         "details.behaviours": behaviours or None,
         "details.story": safe(without_self_harm(details.story, content.index.crisis)),
         "details.story_voice": details.story_voice,
@@ -220,10 +222,37 @@ def known_facts(
     facts["details.contacts_involved"] = True if contacts_involved(case) else None
     detail_fields = (
         "details.since", "details.contacts_reached", "details.disclosed", "details.reach",
-        "details.posted", "details.behaviours", "details.story_voice",
+        "details.posted", "details.pattern", "details.behaviours", "details.story_voice",
     )  # fmt: skip
     facts["details.any"] = True if any(facts[f] is not None for f in detail_fields) else None
     return {key: value for key, value in facts.items() if value not in (None, "", [])}
+
+
+def _pattern(case: Case, content: Content, lang: str, clock: Clock) -> str | None:
+    """The collectors' pattern the screenshots show (dialogs/pattern.py), as the user
+    confirmed it; None unless confirmed."""
+    found = pattern(case) if case.details.pattern_confirmed else None
+    if found is None:
+        return None
+
+    def part(key: str, **params: Any) -> str:
+        return content.text(f"doc.pattern.{key}", lang, params)
+
+    def day(iso: str | None) -> str:
+        return clock.day(date.fromisoformat(iso)) if iso else "-"
+
+    if found.first and found.last:
+        parts = [part("count_days", count=found.count, first=day(found.first),
+                      last=day(found.last), days=found.days, most=found.most,
+                      day=day(found.busiest))]  # fmt: skip
+    else:
+        parts = [part("count", count=found.count)]
+    parts.append(part("night", night=found.night))
+    if found.collectors:
+        parts.append(part("collectors", count=found.collectors))
+    if found.contacts:
+        parts.append(part("contacts", count=found.contacts))
+    return content.text("doc.pattern.join", lang).join(parts)
 
 
 def contacts_involved(case: Case) -> bool:
@@ -363,6 +392,12 @@ def _chronology(case: Case, clock: Clock, content: Content, lang: str) -> list[d
         sent = _sent_at(item)
         kind = content.text(f"doc.kind.{item.kind.value}", lang)
         add(sent, "evidence.forwarded", text("message", kind=kind, number=item.number), 1)
+    if case.details.pattern_confirmed:  # the days read in the screenshots, as confirmed
+        for reading in case.readings:
+            dated = sorted(m for m in reading.moments if "T" in m)
+            if dated:
+                first = datetime.fromisoformat(dated[0]).replace(tzinfo=clock.zone)
+                add(first, "details.pattern", text("read", number=reading.item), 1)
     events.sort(key=lambda e: (e[0], e[1]))
     return [{"when": shown, "what": what, "field": field} for _, _, field, shown, what in events]
 

@@ -57,6 +57,7 @@ class State(StrEnum):
     DETAILS_DISCLOSED = "details_disclosed"
     DETAILS_POSTED = "details_posted"
     DETAILS_COLLECTORS = "details_collectors"
+    DETAILS_PATTERN = "details_pattern"
     CONTACT_WHEN = "contact_when"
     CONTACT_BORROWER = "contact_borrower"
     PRIVACY_REVIEW = "privacy_review"
@@ -168,6 +169,9 @@ class Details(_Model):
     """Whether the collectors told third parties about the debt (None: not answered)."""
     posted: bool | None = None
     """Whether anything was posted publicly (None: not answered)."""
+    pattern_confirmed: bool | None = None
+    """Whether the user confirmed the collectors' pattern the screenshots show (how many
+    messages and calls, at what hours: dialogs/pattern.py) for the documents to state."""
 
 
 class Finding(_Model):

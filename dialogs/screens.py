@@ -174,8 +174,13 @@ SCREENS: dict[State, Screen] = {
     ),
     S.DETAILS_COLLECTORS: Screen(
         Step.DETAILS, details.ask_collectors, "col",
-        next=(S.PRIVACY_REVIEW,), text=details.on_collectors_text,
-        choice=details.on_collectors_choice, skip=S.PRIVACY_REVIEW,
+        next=(S.DETAILS_PATTERN,), text=details.on_collectors_text,
+        choice=details.on_collectors_choice, skip=S.DETAILS_PATTERN,
+    ),
+    S.DETAILS_PATTERN: Screen(
+        Step.DETAILS, details.ask_pattern, "pat",
+        next=(S.PRIVACY_REVIEW,), choice=details.on_pattern, skip=S.PRIVACY_REVIEW,
+        when=details.pattern_shown,
     ),
     # The harassed contact's path: what they received and from whom, when, whose loan
     S.CONTACT_RECEIVED: Screen(

@@ -71,3 +71,54 @@ def test_an_id_read_in_a_picture_is_listed_for_the_privacy_review() -> None:
     found = {(f.kind, f.value) for f in findings_for(chat.case, "CN")}
     assert ("resident_id", "110101199003074514") in found
     assert ("phone", "+86 138 0000 1111") in found  # not confirmed as a collector's
+
+
+def test_the_pattern_is_asked_after_the_collectors_and_stated_only_when_confirmed() -> None:
+    from bot.content import Content
+    from bot.render import Renderer
+    from dialogs.steps.report import case_documents
+    from tests.test_whose_number import NOW
+
+    def documents(chat: Chat) -> str:
+        content = Content.load()
+        renderer = Renderer(content)
+        return "\n".join(
+            renderer.render(t, chat.case, "en", NOW)
+            for t in case_documents(chat.case, content.index, NOW.date())
+        )
+
+    lines = ["催收-王经理", "2025-12-19 23:04", "再不还钱就打给你妈", "23:40", "明天打给你老板",
+             "2025-12-20 07:15", "打给 13912345678", "08:46", "最后通知"]  # fmt: skip
+    for answer in ("yes", "no"):
+        chat = chat_in("cn", "en")
+        chat.attach()
+        chat.attach()
+        read(chat, 1, lines)
+        read(chat, 2, lines[:4])  # an overlapping screenshot: the same moments count once
+        walk_to(chat, "details_collectors")
+        hurry_through_the_collectors(chat)
+        assert chat.state == "details_pattern"
+        keys = chat.keys
+        assert keys[:3] == ["details.pattern.count_days", "details.pattern.busiest",
+                            "details.pattern.night"]  # fmt: skip
+        assert chat.replies[0].params == {"count": 4, "first": "2025-12-19",
+                                          "last": "2025-12-20", "days": 2}  # fmt: skip
+        assert chat.replies[2].params == {"night": 3}
+        assert "details.pattern.collectors" in keys  # 13912345678, confirmed
+        assert chat.options == ["pat:yes", "pat:no"]
+        chat.click(f"pat:{answer}")
+        assert chat.state == "privacy_review"
+        walk_to(chat, "report")
+        text = documents(chat)
+        stated = "My screenshots show (dates and times read from them, checked by me): 4 " in text
+        assert stated == (answer == "yes")
+        assert ("screenshot #1 (dates read from it)" in text) == (answer == "yes")
+
+
+def test_no_pattern_question_without_enough_times_read() -> None:
+    chat = chat_in("cn", "en")
+    chat.attach()
+    read(chat, 1, ["2025-12-19 23:04", "还钱"])
+    walk_to(chat, "details_collectors")
+    hurry_through_the_collectors(chat)
+    assert chat.state == "privacy_review"

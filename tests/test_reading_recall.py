@@ -132,3 +132,32 @@ def test_the_victims_own_number_is_never_proposed_as_a_collectors(
         checked += 1
     print(f"\nscreenshots showing the victim's own number: {checked}")
     assert checked >= 5
+
+
+def test_the_collectors_pattern_of_a_case(read: list[tuple[Shot, Page]]) -> None:
+    """Six Chinese chat screenshots in one case: the pattern counted from what was read is
+    the one drawn (each message time under the date above it, as the chat shows them)."""
+    from dialogs.pattern import pattern
+
+    chosen = [(s, p) for s, p in read if s.lang == "zh-Hans" and s.style != "calllog"][:6]
+    chat: Chat = chat_in("cn", "zh-Hans")
+    drawn: set[str] = set()
+    for number, (shot, page) in enumerate(chosen, start=1):
+        chat.attach()
+        at = chat._at()
+        lines = [line.text for line in page.lines]
+        chat.event(EvidenceRead(**at, case=1, item=number, lines=lines))
+        current = None
+        for entity in sorted(shot.entities, key=lambda e: (e.box[1], e.box[0])):
+            if entity.kind == "date":
+                current = entity.value
+            elif entity.kind == "time" and entity.box[3] >= shot.height * 0.04:
+                drawn.add(f"{current}T{entity.value}" if current else entity.value)
+    found = pattern(chat.case)
+    assert found is not None
+    assert found.count == len(drawn)
+    night = sum(1 for m in drawn if int(m[-5:-3]) >= 22 or int(m[-5:-3]) < 8)
+    assert found.night == night
+    days = sorted({m[:10] for m in drawn if "T" in m})
+    assert (found.first, found.last, found.days) == (days[0], days[-1], len(days))
+    print(f"\nthe collectors' pattern of {len(chosen)} screenshots: {found}")

@@ -19,6 +19,7 @@ from dialogs.case import EvidenceItem, State
 from dialogs.dates import date_key, date_params
 from dialogs.events import EvidenceKind, EvidenceReceived, Text
 from dialogs.numbers import THIRD, phone_cues, phone_numbers, read_count, same_number
+from dialogs.pattern import pattern
 from dialogs.replies import Ref
 from dialogs.steps._answers import long_answer, read_answer_date, short_answer, today
 from dialogs.steps.evidence import intake
@@ -280,7 +281,7 @@ def on_collectors_choice(turn: Turn, value: str) -> State | None:
     """Record whose a number is, confirm the unmarked ones at once, or finish the step."""
     details = turn.case.details
     if value == "done":
-        return State.PRIVACY_REVIEW
+        return State.DETAILS_PATTERN
     pending = _pending(turn)
     if value == "confirm_all":
         answers = [(p.number, "collector") for p in pending if p.proposed is None]
@@ -303,6 +304,35 @@ def _said_whose(turn: Turn) -> None:
     details = turn.case.details
     details.collector_candidates = []
     turn.say("details.collectors_added", [option("col:done")], count=len(details.collectors))
+
+
+def pattern_shown(turn: Turn) -> bool:
+    """Whether the screenshots read show enough of the collectors' pattern to ask about."""
+    return pattern(turn.case) is not None
+
+
+def ask_pattern(turn: Turn) -> None:
+    """Show what the screenshots were read to show, for the user to confirm or leave out."""
+    found = pattern(turn.case)
+    assert found is not None
+    if found.first and found.last:
+        turn.say("details.pattern.count_days", count=found.count, first=found.first,
+                 last=found.last, days=found.days)  # fmt: skip
+        turn.say("details.pattern.busiest", most=found.most, day=found.busiest or "-")
+    else:
+        turn.say("details.pattern.count", count=found.count)
+    turn.say("details.pattern.night", night=found.night)
+    if found.collectors:
+        turn.say("details.pattern.collectors", count=found.collectors)
+    if found.contacts:
+        turn.say("details.pattern.contacts", count=found.contacts)
+    turn.say("details.ask_pattern", [option("pat:yes"), option("pat:no")])
+
+
+def on_pattern(turn: Turn, value: str) -> State | None:
+    """Record whether the documents may state the pattern."""
+    turn.case.details.pattern_confirmed = value == "yes"
+    return State.PRIVACY_REVIEW
 
 
 @dataclass(frozen=True)

@@ -806,3 +806,23 @@ def test_verify_reports_a_redacted_text_whose_copy_is_not_described(tmp_path: Pa
         archive.writestr("001-text.txt", "x")
     problems = verify.verify([path])
     assert any("redaction not described" in p for p in problems)
+
+
+async def test_a_confirmed_collectors_pattern_adds_its_hours_chart(tmp_path: Path) -> None:
+    from dialogs.case import ReadItem
+
+    moments = ["2025-12-19T23:04", "2025-12-19T23:40", "2025-12-20T07:15", "2025-12-20T08:46"]
+    texts = {}
+    for confirmed in (True, False):
+        case = make_case([])
+        case.readings = [ReadItem(item=1, moments=moments)]
+        case.details.pattern_confirmed = confirmed
+        dossier = await build_dossier(
+            case, lang="en", store=EvidenceStore(tmp_path / "store"), renderer=Renderer(CONTENT),
+            content=CONTENT, now=NOW, out_dir=tmp_path / f"out-{confirmed}",
+        )  # fmt: skip
+        pages = PdfReader(dossier.pdf_path).pages
+        texts[confirmed] = " ".join(page.extract_text() for page in pages).replace("\n", " ")
+    caption = CONTENT.text("dossier.hours_caption", "en")
+    assert caption[:40] in texts[True]
+    assert caption[:40] not in texts[False]

@@ -38,6 +38,7 @@ from bot.evidence_store import BlobStore
 from bot.ocr import Page
 from bot.render import Renderer
 from dialogs.case import Case, EvidenceItem, Finding
+from dialogs.pattern import pattern
 from dialogs.steps.privacy import findings_for
 from dialogs.steps.report import case_documents
 
@@ -360,6 +361,20 @@ def _chart(run: _Run) -> bytes | None:
     return chart.render_chart(timeline, labels, pdf.FONT_PATH)
 
 
+def _hours_chart(run: _Run) -> bytes | None:
+    """The hours of the collectors' pattern, when the user confirmed it (dialogs/pattern.py)."""
+    found = pattern(run.case) if run.case.details.pattern_confirmed else None
+    if found is None:
+        return None
+    labels = chart.HourLabels(
+        title=run.text("dossier.hours_title"),
+        day=run.text("dossier.hours_day"),
+        night=run.text("dossier.hours_night"),
+        axis=run.text("dossier.hours_axis"),
+    )
+    return chart.render_hours(found.hours, labels, pdf.FONT_PATH)
+
+
 def _report(
     run: _Run,
     context: dict[str, Any],
@@ -373,6 +388,7 @@ def _report(
         context=context,
         complaint=complaint,
         chart=chart_png,
+        hours=_hours_chart(run),
         thumbnails=run.thumbnails,
         images=run.images,
         files=sum(1 for o in run.outcomes if o.part is not None),
@@ -421,8 +437,8 @@ def _finish(run: _Run, report: bytes, note: str, out_dir: Path) -> Dossier:
 
 def _move_out(paths: list[Path], report: Path, out_dir: Path) -> list[Path]:
     """Replace the previous dossier in ``out_dir`` (whatever its number of parts)."""
-    for pattern in _OUTPUT_GLOBS:
-        for old in out_dir.glob(pattern):
+    for glob in _OUTPUT_GLOBS:
+        for old in out_dir.glob(glob):
             old.unlink()
     report.replace(out_dir / REPORT)
     moved = []

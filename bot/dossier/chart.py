@@ -97,6 +97,39 @@ def render_chart(data: Timeline, labels: Labels, font: Path) -> bytes:
     return out.getvalue()
 
 
+@dataclass(frozen=True, slots=True)
+class HourLabels:
+    title: str
+    day: str
+    night: str
+    axis: str
+
+
+def render_hours(hours: dict[int, int], labels: HourLabels, font: Path) -> bytes:
+    """Draw the messages and calls read in the screenshots per hour of the day (0-23), the
+    night hours (22:00-08:00) in their own colour, and return the PNG."""
+    prop = FontProperties(fname=str(font))
+    figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    night = [h for h in range(24) if h >= 22 or h < 8]
+    day = [h for h in range(24) if h not in night]
+    axes.bar(day, [hours.get(h, 0) for h in day], 0.8, label=labels.day, color=_COLOURS[1])
+    axes.bar(night, [hours.get(h, 0) for h in night], 0.8, label=labels.night,
+             color=_COLOURS[0])  # fmt: skip
+    axes.set_title(labels.title, fontproperties=prop, fontsize=13)
+    axes.set_ylabel(labels.axis, fontproperties=prop)
+    axes.legend(prop=prop, loc="upper left", frameon=False)
+    axes.set_xlim(-0.6, 23.6)
+    axes.set_xticks(range(24), [f"{h:02d}" for h in range(24)], fontsize=8)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.grid(axis="y", alpha=0.3)
+    out = io.BytesIO()
+    figure.savefig(out, format="png", metadata={"Software": None})
+    return out.getvalue()
+
+
 def _date_axis(axes: Axes, days: list[date]) -> None:
     span = len(days)
     axes.set_xlim(date2num(days[0] - timedelta(days=1)), date2num(days[-1] + timedelta(days=1)))

@@ -58,6 +58,8 @@ class ReportData:
     """The renderer's masked context of the case."""
     complaint: str
     chart: bytes | None
+    hours: bytes | None
+    """The hour-of-day chart of the collectors' pattern, when the user confirmed it."""
     thumbnails: Sequence[tuple[int, bytes]]
     """(evidence number, JPEG) of the images, in order."""
     images: int
@@ -252,10 +254,21 @@ def _cover_fields(data: ReportData, text: Text) -> list[tuple[str, str]]:
 def _chart(pdf: FPDF, data: ReportData, text: Text) -> None:
     if data.chart is None:
         _paragraph(pdf, text("dossier.chart_empty"), size=9)
+        _hours(pdf, data, text)
         return
     pdf.image(io.BytesIO(data.chart), w=_WIDTH)
     pdf.set_text_color(*_GREY)
     _paragraph(pdf, text("dossier.chart_caption"), size=8)
+    pdf.set_text_color(0, 0, 0)
+    _hours(pdf, data, text)
+
+
+def _hours(pdf: FPDF, data: ReportData, text: Text) -> None:
+    if data.hours is None:
+        return
+    pdf.image(io.BytesIO(data.hours), w=_WIDTH)
+    pdf.set_text_color(*_GREY)
+    _paragraph(pdf, text("dossier.hours_caption"), size=8)
     pdf.set_text_color(0, 0, 0)
 
 

@@ -761,3 +761,32 @@ async def test_options_offered_as_text_are_read_by_any_process_and_go_with_the_u
         assert await answering.read("u9", "a") == (1, "opt0")
         await second.delete_user("whatsapp", "u9")
         assert await second.offered("whatsapp", "u9") is None
+
+
+async def test_reading_jobs_are_made_with_the_pictures_and_shared_out_by_lease(
+    where: Path | str,
+) -> None:
+    """A save that records new pictures records their reading jobs (only when reading is
+    on); two processes take different jobs; a taken job is not taken again until its lease
+    ends or it is put back; a done job is gone, and so are the jobs of a deleted case."""
+    async with await Storage.open(where) as first, await Storage.open(where) as second:
+        await first.save(rich_conversation(user_id="off"))
+        assert await first.reading_jobs() == 0  # reading off: no jobs
+        first.reads_pictures = True
+        await first.save(rich_conversation(user_id="on"))
+        assert await first.reading_jobs() == 2  # the two screenshots, not the voice or text
+        one = await first.claim_reading(60)
+        two = await second.claim_reading(60)
+        assert one is not None and two is not None
+        assert {one.item, two.item} == {1, 2} and one.user_id == "on" and one.case == 1
+        assert await first.claim_reading(60) is None  # both held
+        await second.reading_later(two, 0)  # put back at once
+        again = await first.claim_reading(0)  # taken with a lease that ends at once
+        assert again is not None and again.item == two.item and again.tries == 1
+        assert (await second.claim_reading(60) or again).item == two.item  # lease over
+        await first.reading_done(one)
+        assert await first.reading_jobs() == 1
+        await first.store_reading(one.sha256, '{"lines": []}')
+        assert await second.reading(one.sha256) == '{"lines": []}'
+        await second.delete_user("telegram", "on")
+        assert await first.reading_jobs() == 0

@@ -77,10 +77,7 @@ def timeline(items: Sequence[EvidenceItem], zone: tzinfo = UTC) -> Timeline | No
 
 def render_chart(data: Timeline, labels: Labels, font: Path) -> bytes:
     """Draw stacked daily bars and return the PNG."""
-    prop = FontProperties(fname=str(font))
-    figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    prop, figure, axes = _canvas(font)
     x = [date2num(day) for day in data.days]
     width = 0.8
     axes.bar(x, data.messages, width, label=labels.messages, color=_COLOURS[0])
@@ -89,12 +86,7 @@ def render_chart(data: Timeline, labels: Labels, font: Path) -> bytes:
     axes.set_ylabel(labels.axis, fontproperties=prop)
     axes.legend(prop=prop, loc="upper left", frameon=False)
     _date_axis(axes, data.days)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.spines[["top", "right"]].set_visible(False)
-    axes.grid(axis="y", alpha=0.3)
-    out = io.BytesIO()
-    figure.savefig(out, format="png", metadata={"Software": None})
-    return out.getvalue()
+    return _png(figure, axes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +100,7 @@ class HourLabels:
 def render_hours(hours: dict[int, int], labels: HourLabels, font: Path) -> bytes:
     """Draw the messages and calls read in the screenshots per hour of the day (0-23), the
     night hours (22:00-08:00) in their own colour, and return the PNG."""
-    prop = FontProperties(fname=str(font))
-    figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    prop, figure, axes = _canvas(font)
     night = [h for h in range(24) if h >= 22 or h < 8]
     day = [h for h in range(24) if h not in night]
     axes.bar(day, [hours.get(h, 0) for h in day], 0.8, label=labels.day, color=_COLOURS[1])
@@ -122,6 +111,18 @@ def render_hours(hours: dict[int, int], labels: HourLabels, font: Path) -> bytes
     axes.legend(prop=prop, loc="upper left", frameon=False)
     axes.set_xlim(-0.6, 23.6)
     axes.set_xticks(range(24), [f"{h:02d}" for h in range(24)], fontsize=8)
+    return _png(figure, axes)
+
+
+def _canvas(font: Path) -> tuple[FontProperties, Figure, Axes]:
+    """A figure of the report's size on its own Agg canvas, and the font for its labels."""
+    figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return FontProperties(fname=str(font)), figure, figure.add_subplot()
+
+
+def _png(figure: Figure, axes: Axes) -> bytes:
+    """Finish the axes (whole counts, a light grid) and return the figure as a PNG."""
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", alpha=0.3)

@@ -201,6 +201,8 @@ class ReadItem(_Model):
     """Each other sensitive number read: its kind ("resident_id", "bank_card"...) and value."""
     amounts: list[str] = Field(default_factory=list)
     """The amounts of money shown, as "1500.00 CNY" (dialogs/found.py)."""
+    apps: list[str] = Field(default_factory=list)
+    """Names shown that look like a lending app's (candidates for the platform's name)."""
     moments: list[str] = Field(default_factory=list)
     """When the messages or calls shown happened, in order: "2026-11-03T22:41", a date
     alone, or a time alone ("22:41") when the picture shows no date above it."""

@@ -9,6 +9,7 @@ besides the numbers.
   2026", "November 3, 2026", "Nov 3, 2026", and "03/11/2026", day first except in the United
   States (month first), whichever the numbers allow; read as ISO dates.
 - Times: "22:41", "10:41 PM", "10:41 p. m.", read as "22:41".
+- App names, as candidates for the user to pick (:func:`app_names`).
 
 :func:`moments` puts them in order: a time on a date's line, or below it in the same picture
 (chat apps show the date once, then times), is that day's; a time with no date above it is
@@ -152,6 +153,40 @@ def moments(lines: list[str], region: str = "") -> list[str]:
         for _, clock in line_times:
             out.append(f"{current}T{clock}" if current else clock)
     return out
+
+
+MAX_APP_CHARS: Final = 20
+_SIGNATURE: Final = re.compile(r"【([^【】\s]{2,12})】")
+"""A Chinese SMS's sender signature: 【快易贷】."""
+_HAN_BEFORE_DESK: Final = re.compile(
+    r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,5})(?=客服|平台|APP|App|app)"
+)
+"""A name right before "客服" (customer service), "平台" (platform) or "App", and after no
+other Chinese character: 快易贷客服."""
+_CAMEL: Final = re.compile(r"(?<![\w])([A-Z][a-zà-ÿ]+(?:[A-Z][a-zà-ÿ]+)+)(?![\w])")
+"""A brand written in one word with capitals inside: PrestaYa, DineroFácil, LoanBee."""
+_NOT_APPS: Final = frozenset({
+    "WhatsApp", "WeChat", "TikTok", "YouTube", "Facebook", "Instagram", "LinkedIn", "PayPal",
+    "McDonald", "iPhone", "你好", "您好", "人工", "在线", "官方", "联系", "智能", "专属", "我们",
+    "本", "贵",
+})  # fmt: skip
+"""Names of messengers and the words that come before 客服 without naming anyone."""
+
+
+def app_names(lines: list[str]) -> list[str]:
+    """Names that look like a lending app's, in order, each once: a Chinese SMS signature
+    (【快易贷】), a Chinese name before 客服/平台/App, a one-word brand with inner capitals
+    (PrestaYa, CashNow). Candidates only: the user picks the app's name or types it."""
+    found: list[str] = []
+    for line in lines:
+        text = _plain(line)
+        names = [m[1] for m in _SIGNATURE.finditer(text)]
+        names += [m[1] for m in _HAN_BEFORE_DESK.finditer(text)]
+        names += [m[1] for m in _CAMEL.finditer(text)]
+        for name in names:
+            if name not in found and name not in _NOT_APPS and len(name) <= MAX_APP_CHARS:
+                found.append(name)
+    return found
 
 
 def _plain(text: str) -> str:

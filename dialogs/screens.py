@@ -82,7 +82,8 @@ SCREENS: dict[State, Screen] = {
     # Step 2: the platform
     S.PLATFORM_NAME: Screen(
         Step.PLATFORM, platform.ask_name, "plat",
-        next=(S.PLATFORM_OPERATOR,), text=platform.on_name, skip=S.PLATFORM_OPERATOR,
+        next=(S.PLATFORM_OPERATOR,), text=platform.on_name, choice=platform.on_name_choice,
+        skip=S.PLATFORM_OPERATOR,
     ),
     S.PLATFORM_OPERATOR: Screen(
         Step.PLATFORM, platform.ask_operator, "plat",

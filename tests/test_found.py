@@ -67,3 +67,13 @@ def test_dates_and_times_are_blanked_for_the_phone_search() -> None:
     text = "2026-02-1315:19 打给 13912345678"
     blanked = blank_moments(text, "CN")
     assert len(blanked) == len(text) and "13912345678" in blanked and "2026" not in blanked
+
+
+def test_app_names_are_candidates_from_signatures_desks_and_brands() -> None:
+    from dialogs.found import app_names
+
+    lines = ["快易贷客服", "【闪电借】您的借款已逾期", "Cobranza DineroFácil",
+             "paga en la app PrestaYa, no por WhatsApp", "你好客服", "QuickLoan Pro",
+             "快易贷客服 again"]  # fmt: skip
+    assert app_names(lines) == ["快易贷", "闪电借", "DineroFácil", "PrestaYa", "QuickLoan"]
+    assert app_names(["还钱", "Paga hoy", "Pay today or else", "1500元"]) == []

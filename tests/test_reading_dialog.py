@@ -122,3 +122,28 @@ def test_no_pattern_question_without_enough_times_read() -> None:
     walk_to(chat, "details_collectors")
     hurry_through_the_collectors(chat)
     assert chat.state == "privacy_review"
+
+
+def test_app_names_read_in_the_screenshots_are_offered_for_the_platforms_name() -> None:
+    chat = chat_in("mx", "es")
+    chat.attach()
+    chat.attach()
+    read(chat, 1, ["Cobranza DineroFácil", "Paga hoy en la app DineroFácil"])
+    read(chat, 2, ["CrediRápido te avisa", "Cobranza DineroFácil"])
+    walk_to(chat, "platform_name")
+    assert chat.keys[-1] == "platform.ask_name_read"
+    assert chat.options == ["plat:read:0", "plat:read:1"]
+    assert chat.replies[-1].options[0].params == {"app": "DineroFácil"}  # the most seen first
+    chat.click("plat:read:1")
+    assert chat.case.platform.name == "CrediRápido"
+    assert chat.state == "platform_operator"
+
+
+def test_without_names_read_the_platforms_name_is_typed_as_before() -> None:
+    chat = chat_in("mx", "es")
+    chat.attach()
+    read(chat, 1, ["Paga hoy"])
+    walk_to(chat, "platform_name")
+    assert chat.options == []
+    chat.send("PrestaYa")
+    assert chat.case.platform.name == "PrestaYa"

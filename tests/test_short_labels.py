@@ -38,6 +38,9 @@ WORST_CASE: dict[str, Param] = {
     # letters and digits with all but the last 4 hidden: a Spanish IBAN (24). Shown in full or
     # as an e-mail address it can be longer still.
     "shown": "*" * 20 + "1332",
+    # A name read in a screenshot that looks like an app's (dialogs/found.py app_names keeps
+    # those of at most MAX_APP_CHARS).
+    "app": "x" * 20,
 }
 """Worst-case values for the parameters of option labels; ``kind`` and ``name`` are content
 references, filled per language by :func:`worst_case`."""

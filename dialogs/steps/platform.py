@@ -17,6 +17,7 @@ from dialogs.case import State
 from dialogs.dates import date_key, date_params
 from dialogs.events import Text
 from dialogs.steps._answers import read_answer_date, short_answer, today
+from dialogs.steps.reading import app_candidates
 from dialogs.turn import Turn, option
 
 LICENCE = ("licensed", "unlicensed", "unknown")
@@ -30,8 +31,25 @@ DATE_FIELDS = ("borrowed_on", "due_on")
 
 
 def ask_name(turn: Turn) -> None:
-    """Ask for the name of the lending app or platform."""
+    """Ask for the name of the lending app or platform; offer the names read in the
+    screenshots that look like an app's, to tap instead of typing."""
     turn.say("platform.ask_name")
+    read = app_candidates(turn.case)
+    if read:
+        options = [option(f"plat:read:{n}", "option.plat.read", app=name)
+                   for n, name in enumerate(read)]  # fmt: skip
+        turn.say("platform.ask_name_read", options)
+
+
+def on_name_choice(turn: Turn, value: str) -> State | None:
+    """A name read in the screenshots, tapped."""
+    read = app_candidates(turn.case)
+    index = value.removeprefix("read:")
+    if not index.isdecimal() or int(index) >= len(read):
+        ask_name(turn)  # an old button: the names read have changed
+        return None
+    turn.case.platform.name = read[int(index)]
+    return State.PLATFORM_OPERATOR
 
 
 def on_name(turn: Turn, event: Text) -> State | None:

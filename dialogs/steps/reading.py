@@ -8,16 +8,18 @@ say whose it is), which the collectors' question offers one by one like those of
 messages; the other sensitive numbers (ID, card, account numbers), which the privacy
 review lists for the user to hide or show, and which are hidden in every exported copy of
 the picture unless shown; the amounts demanded; and when each message or call shown
-happened (dialogs/found.py), from which the collectors' pattern is counted.
+happened (dialogs/found.py), from which the collectors' pattern is counted; and names that
+look like the app's, offered as buttons when the user is asked for the platform's name.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
-from dialogs.case import ReadItem
+from dialogs.case import Case, ReadItem
 from dialogs.events import EvidenceRead
-from dialogs.found import amounts, blank_moments, moments, times
+from dialogs.found import amounts, app_names, blank_moments, moments, times
 from dialogs.numbers import find_sensitive, phone_cues
 from dialogs.turn import Turn
 
@@ -25,6 +27,9 @@ MAX_PHONES = 20
 """Numbers kept from one picture (a call log shows a screenful; more is noise)."""
 MAX_FACTS = 60
 """Amounts and moments kept from one picture."""
+MAX_APPS = 5
+MAX_OFFERED = 3
+"""App names offered as buttons for the platform's name."""
 
 
 def on_read(turn: Turn, event: EvidenceRead) -> None:
@@ -58,7 +63,15 @@ def read_item(item: int, lines: list[str], region: str) -> ReadItem:
     return ReadItem(
         item=item, phones=phones, private=private,
         amounts=amounts(text, region)[:MAX_FACTS], moments=moments(lines, region)[:MAX_FACTS],
+        apps=app_names(lines)[:MAX_APPS],
     )  # fmt: skip
+
+
+def app_candidates(case: Case) -> list[str]:
+    """The names read in the case's pictures that look like the app's: the most frequent
+    first (over the pictures), at most MAX_OFFERED."""
+    counts = Counter(name for reading in case.readings for name in reading.apps)
+    return [name for name, _ in counts.most_common(MAX_OFFERED)]
 
 
 def _only_a_time(line: str) -> bool:

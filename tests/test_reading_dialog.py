@@ -147,3 +147,18 @@ def test_without_names_read_the_platforms_name_is_typed_as_before() -> None:
     assert chat.options == []
     chat.send("PrestaYa")
     assert chat.case.platform.name == "PrestaYa"
+
+
+def test_a_threat_read_in_a_picture_is_pointed_at_in_the_behaviours_question() -> None:
+    chat = chat_in("mx", "es")
+    chat.attach()
+    chat.attach()
+    read(chat, 1, ["Cobranza", "Paga hoy"])
+    read(chat, 2, ["Si no pagas te vamos a matar", "a ti y a tu familia"])
+    assert [r.threat for r in chat.case.readings] == [False, True]
+    assert chat.keys == []  # reading a threat starts no crisis answer: the collectors wrote it
+    walk_to(chat, "details_behaviours")
+    assert chat.keys[-2:] == ["details.threat_read", "details.ask_behaviours"]
+    assert chat.replies[-2].params == {"items": "#2"}
+    chat.click("beh:violence_threats")
+    assert "details.threat_read" not in chat.keys

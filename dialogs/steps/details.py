@@ -136,6 +136,10 @@ def ask_behaviours(turn: Turn) -> None:
     options = [
         option(f"beh:{b}", f"behaviour.{b}", mark="✅ " if b in chosen else "") for b in BEHAVIOURS
     ]
+    threats = [r.item for r in turn.case.readings if r.threat]
+    if threats and "violence_threats" not in chosen:  # a hint in the chat, never a fact
+        items = ", ".join(f"#{n}" for n in threats[:5])
+        turn.say("details.threat_read", items=items)
     turn.say("details.ask_behaviours", [*options, option("beh:done")])
 
 

@@ -18,6 +18,7 @@ import re
 from collections import Counter
 
 from dialogs.case import Case, ReadItem
+from dialogs.crisis import CrisisPhrases, signals
 from dialogs.events import EvidenceRead
 from dialogs.found import amounts, app_names, blank_moments, moments, times
 from dialogs.numbers import find_sensitive, phone_cues
@@ -42,11 +43,14 @@ def on_read(turn: Turn, event: EvidenceRead) -> None:
         return
     region = turn.content.phone_regions.get(case.jurisdiction or "", "")
     region = region or turn.conv.region_hint or ""
-    case.readings.append(read_item(event.item, event.lines, region))
+    case.readings.append(read_item(event.item, event.lines, region, turn.content.crisis))
 
 
-def read_item(item: int, lines: list[str], region: str) -> ReadItem:
-    """What the lines read in picture number ``item`` show, for the case to keep."""
+def read_item(
+    item: int, lines: list[str], region: str, crisis: CrisisPhrases | None = None
+) -> ReadItem:
+    """What the lines read in picture number ``item`` show, for the case to keep; with the
+    ``crisis`` phrases, whether it shows a threat to kill or hurt."""
     if lines and times(lines[0]) and _only_a_time(lines[0]):
         lines = lines[1:]  # the phone's clock in the status bar, not a message's time
     text = "\n".join(lines)
@@ -64,6 +68,7 @@ def read_item(item: int, lines: list[str], region: str) -> ReadItem:
         item=item, phones=phones, private=private,
         amounts=amounts(text, region)[:MAX_FACTS], moments=moments(lines, region)[:MAX_FACTS],
         apps=app_names(lines)[:MAX_APPS],
+        threat=crisis is not None and any(signals(line, crisis).threat for line in lines),
     )  # fmt: skip
 
 

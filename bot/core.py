@@ -65,6 +65,8 @@ def _cut_short(marker: Path) -> bool:
 
 
 STALE_RETRIES = 3
+READ_WAIT_SECONDS = 120.0
+"""How long an export waits for the case's pictures to be read (30 take about 36 s here)."""
 """Tries of one event when another process saved the same conversation meanwhile."""
 
 
@@ -417,7 +419,7 @@ class Core:
         return out
 
     def _dossier_builder(
-        self, case: Case, lang: str, owner: str
+        self, case: Case, lang: str, owner: str, user: tuple[str, str]
     ) -> Callable[[Progress | None], Awaitable[list[OutFile]]]:
         async def build(progress: Progress | None) -> list[OutFile]:
             # Imported here: the PDF and chart libraries cost ~80 MiB and half a second,
@@ -425,10 +427,14 @@ class Core:
             from bot.dossier import build_dossier
 
             self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            pages = await self._pages(case)
+            exported = case
+            if await self._read_first(*user, case.number):  # what was read joined the case
+                stored = await self.storage.load(*user)
+                exported = (stored.case(case.number) if stored else None) or case
+            pages = await self._pages(exported)
             with tempfile.TemporaryDirectory(dir=self.work_dir, prefix=f"{owner}-") as tmp:
                 dossier = await build_dossier(
-                    case, lang=lang, store=self.evidence, renderer=self.renderer,
+                    exported, lang=lang, store=self.evidence, renderer=self.renderer,
                     content=self.content, now=self.clock(), out_dir=Path(tmp),
                     progress=progress, max_bytes=self.max_upload_bytes, pages=pages,
                 )  # fmt: skip
@@ -438,6 +444,24 @@ class Core:
                 ]
 
         return build
+
+    async def _read_first(self, channel: str, user_id: str, case: int) -> bool:
+        """Wait (at most READ_WAIT_SECONDS) until the case's pictures are read, so that the
+        export can hide the private numbers they show: a user who exports right after a
+        burst of screenshots would otherwise get some unread, and uncovered."""
+        if not self.storage.reads_pictures:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READ_WAIT_SECONDS
+        waited = False
+        while await self.storage.reading_jobs(channel, user_id, case):
+            if loop.time() > deadline:
+                log.warning("case %d exported with pictures not read yet", case)
+                break
+            self.picture_kept()  # the reader looks at once
+            await asyncio.sleep(0.5)
+            waited = True
+        return waited
 
     async def _pages(self, case: Case) -> dict[str, Page]:
         """What the case's pictures were read to say, by content (those read so far)."""
@@ -479,7 +503,8 @@ class Core:
             conv = result.conversation
             owner = _owner(conv.channel, conv.user_id)
             delivered = self._export_pending(owner, case.number)
-            return [head, OutLater(lang, self._dossier_builder(case, lang, owner), delivered)]
+            build = self._dossier_builder(case, lang, owner, (conv.channel, conv.user_id))
+            return [head, OutLater(lang, build, delivered)]
         render, now = reply.render, self.clock()
         out: list[Out] = [head] if text.strip() else []
         if render.in_chat:

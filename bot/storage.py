@@ -189,6 +189,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             data TEXT NOT NULL,
             read_at TEXT NOT NULL
         )""",
+        # the pictures kept before reading existed are read too, once reading is on
+        "INSERT INTO reading_jobs (case_id, number, sha256) SELECT case_id, number, sha256 "
+        "FROM evidence WHERE kind = 'screenshot' AND sha256 IS NOT NULL AND too_large = 0",
     ),
 )
 """Schema steps; step ``i`` migrates version ``i`` to ``i + 1``."""
@@ -693,10 +696,19 @@ class Storage:
                 (later, job.case_id, job.item),
             )
 
-    async def reading_jobs(self) -> int:
-        """How many pictures wait to be read."""
+    async def reading_jobs(
+        self, channel: str | None = None, user_id: str = "", case: int = 0
+    ) -> int:
+        """How many pictures wait to be read: in all, or of one user's case."""
         async with self._db.transaction(write=False) as tx:
-            ((count,),) = await tx.fetch("SELECT count(*) FROM reading_jobs")
+            if channel is None:
+                ((count,),) = await tx.fetch("SELECT count(*) FROM reading_jobs")
+            else:
+                ((count,),) = await tx.fetch(
+                    "SELECT count(*) FROM reading_jobs j JOIN cases c ON c.id = j.case_id "
+                    "WHERE c.channel = ? AND c.user_id = ? AND c.number = ?",
+                    (channel, user_id, case),
+                )
         return int(count)
 
     async def store_reading(self, sha256: str, data: str) -> None:

@@ -134,8 +134,9 @@ def test_a_page_round_trips_through_json() -> None:
 
 
 async def test_an_exported_screenshot_hides_the_victims_id_card_and_phone(tmp_path) -> None:
-    """The collector quotes the victim's resident ID, card and phone in a screenshot: the
-    export carries a redacted copy in which the same engine reads none of them, the manifest
+    """The collector quotes the victim's resident ID, card and phone in a screenshot, and the
+    user exports at once, before it was read: the export waits for the reading and carries a
+    redacted copy in which the same engine reads none of them, the manifest
     keeps the untouched original's fingerprint and lists the boxes, and the original itself
     is not in the archive."""
     import io
@@ -153,10 +154,7 @@ async def test_an_exported_screenshot_hides_the_victims_id_card_and_phone(tmp_pa
         assert reader is not None
         user = User(core, "reader-5")
         await user.report_case("快易贷", "note", shot.data)
-        for _ in range(600):
-            if reader.read_count:
-                break
-            await __import__("asyncio").sleep(0.1)
+        # exported at once: the export waits for the picture to be read
         outs = await user.do(lambda at: Command(at=at, name="export"))
         later = next(out for out in outs if isinstance(out, OutLater))
         files = await later.build(None)
@@ -177,3 +175,31 @@ async def test_an_exported_screenshot_hides_the_victims_id_card_and_phone(tmp_pa
         national = digits[2:] if kind == "phone" else digits
         assert national not in text, (kind, value)
     assert any("催" in line.text or "还" in line.text for line in page.lines)  # the rest reads
+
+
+async def test_pictures_kept_before_reading_existed_are_read_after_the_upgrade(tmp_path) -> None:
+    """A database of the schema before reading (version 10) with a screenshot in a case:
+    the upgrade makes its reading job, and the reader reads it."""
+    import sqlite3
+
+    shot = chat_screenshot(5, lang="es", style="whatsapp")
+    config = settings(tmp_path)
+    async with open_core(config) as core:  # reading off: no job made
+        user = User(core, "reader-6")
+        await user.do(lambda at: __import__("dialogs").Start(at=at, client_lang="es"))
+        await user.choose("lang:es")
+        await user.choose("jur:mx")
+        await user.attach(shot.data)
+        assert await core.storage.reading_jobs() == 0
+    raw = sqlite3.connect(config.data_dir / "bot.sqlite3")
+    raw.executescript("DROP TABLE reading_jobs; DROP TABLE readings; PRAGMA user_version = 10;")
+    raw.close()
+    async with open_core(config) as core:
+        assert await core.storage.reading_jobs() == 1
+        engine = OcrEngine()
+        try:
+            assert await Reader(core, engine).drain() == 1
+        finally:
+            await engine.close()
+        conv = await core.storage.load("console", "reader-6")
+        assert conv is not None and conv.cases[0].readings[0].phones

@@ -163,8 +163,16 @@ _HAN_BEFORE_DESK: Final = re.compile(
 )
 """A name right before "客服" (customer service), "平台" (platform) or "App", and after no
 other Chinese character: 快易贷客服."""
-_CAMEL: Final = re.compile(r"(?<![\w])([A-Z][a-zà-ÿ]+(?:[A-Z][a-zà-ÿ]+)+)(?![\w])")
-"""A brand written in one word with capitals inside: PrestaYa, DineroFácil, LoanBee."""
+_HAN_OWNS: Final = re.compile(
+    r"(?<![\u4e00-\u9fff])(?:[\u4e00-\u9fff]{0,3}在)?([\u4e00-\u9fff]{2,5})"
+    r"(?=的(?:借款|贷款|律师函|法务|催收|工作人员))"
+)
+"""A name that owns the loan or the collection: 你在金满仓的借款, 闪电借的律师函."""
+_CAMEL: Final = re.compile(
+    r"(?<![\w])([A-Z][a-zà-ÿ]+(?:[A-Z][a-zà-ÿ]+)+(?: (?:Pro|Go|Plus|Max|Lite))?)(?![\w])"
+)
+"""A brand written in one word with capitals inside, and its tier: PrestaYa, DineroFácil,
+QuickLoan Pro, PayDay Go."""
 _NOT_APPS: Final = frozenset({
     "WhatsApp", "WeChat", "TikTok", "YouTube", "Facebook", "Instagram", "LinkedIn", "PayPal",
     "McDonald", "iPhone", "你好", "您好", "人工", "在线", "官方", "联系", "智能", "专属", "我们",
@@ -175,13 +183,15 @@ _NOT_APPS: Final = frozenset({
 
 def app_names(lines: list[str]) -> list[str]:
     """Names that look like a lending app's, in order, each once: a Chinese SMS signature
-    (【快易贷】), a Chinese name before 客服/平台/App, a one-word brand with inner capitals
-    (PrestaYa, CashNow). Candidates only: the user picks the app's name or types it."""
+    (【快易贷】), a Chinese name before 客服/平台/App or owning the loan or the collection
+    (在金满仓的借款, 闪电借的律师函), a one-word brand with inner capitals (PrestaYa, CashNow,
+    QuickLoan Pro). Candidates only: the user picks the app's name or types it."""
     found: list[str] = []
     for line in lines:
         text = _plain(line)
         names = [m[1] for m in _SIGNATURE.finditer(text)]
         names += [m[1] for m in _HAN_BEFORE_DESK.finditer(text)]
+        names += [m[1] for m in _HAN_OWNS.finditer(text)]
         names += [m[1] for m in _CAMEL.finditer(text)]
         for name in names:
             if name not in found and name not in _NOT_APPS and len(name) <= MAX_APP_CHARS:

@@ -73,7 +73,9 @@ def test_app_names_are_candidates_from_signatures_desks_and_brands() -> None:
     from dialogs.found import app_names
 
     lines = ["快易贷客服", "【闪电借】您的借款已逾期", "Cobranza DineroFácil",
-             "paga en la app PrestaYa, no por WhatsApp", "你好客服", "QuickLoan Pro",
-             "快易贷客服 again"]  # fmt: skip
-    assert app_names(lines) == ["快易贷", "闪电借", "DineroFácil", "PrestaYa", "QuickLoan"]
+             "paga en la app PrestaYa, no por WhatsApp", "你好客服", "Your QuickLoan Pro loan",
+             "快易贷客服 again", "你在金满仓的借款已经逾期",
+             "不还钱，好借宝的律师函到了"]  # fmt: skip
+    assert app_names(lines) == ["快易贷", "闪电借", "DineroFácil", "PrestaYa", "QuickLoan Pro",
+                                "金满仓", "好借宝"]  # fmt: skip
     assert app_names(["还钱", "Paga hoy", "Pay today or else", "1500元"]) == []

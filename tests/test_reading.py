@@ -9,6 +9,8 @@ file that is no picture is left unread without starting the engine.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from bot.app import open_core
 from bot.ocr import OcrEngine, Page
 from bot.reading import Reader, reading
 from bot.settings import Settings
+from dialogs import Start
 from tests.conftest import REPO
 from tests.screenshots import chat_screenshot
 from tests.test_privacy import User
@@ -37,6 +40,13 @@ page = read_picture(shot.data, build_engine())
 print(page.engine, len(page.lines))
 print("\\n".join(line.text for line in page.lines))
 """
+
+
+async def start(user: User, lang: str, jurisdiction: str) -> None:
+    """Start a conversation and choose the language and the country."""
+    await user.do(lambda at: Start(at=at, client_lang=lang))
+    await user.choose(f"lang:{lang}")
+    await user.choose(f"jur:{jurisdiction}")
 
 
 def settings(tmp_path: Path, **more: object) -> Settings:
@@ -60,16 +70,14 @@ async def test_a_kept_screenshot_is_read_and_what_it_shows_reaches_the_case(tmp_
     async with open_core(settings(tmp_path)) as core, reading(core, True) as reader:
         assert reader is not None
         user = User(core, "reader-1")
-        await user.do(lambda at: __import__("dialogs").Start(at=at, client_lang="zh"))
-        await user.choose("lang:zh-Hans")
-        await user.choose("jur:cn")
+        await start(user, "zh-Hans", "cn")
         await user.choose("who:borrower")
         acknowledged = await user.attach(shot.data)
         assert acknowledged  # answered at once, before any reading
         for _ in range(600):
             if reader.read_count:
                 break
-            await __import__("asyncio").sleep(0.1)
+            await asyncio.sleep(0.1)
         conv = await core.storage.load("console", "reader-1")
         assert conv is not None
         (read,) = conv.cases[0].readings
@@ -89,9 +97,7 @@ async def test_a_job_left_by_a_stop_is_read_after_the_restart(tmp_path) -> None:
     async with open_core(config) as core:
         core.storage.reads_pictures = True  # reading on, but the bot stops before reading
         user = User(core, "reader-2")
-        await user.do(lambda at: __import__("dialogs").Start(at=at, client_lang="es"))
-        await user.choose("lang:es")
-        await user.choose("jur:mx")
+        await start(user, "es", "mx")
         await user.attach(shot.data)
         assert await core.storage.reading_jobs() == 1
     async with open_core(config) as core:
@@ -164,7 +170,7 @@ async def test_an_exported_screenshot_hides_the_victims_id_card_and_phone(tmp_pa
         contents = {name: opened.read(name) for name in names}
     manifest = json.loads(contents["manifest.json"])
     (entry,) = [e for e in manifest["items"] if e["kind"] == "screenshot"]
-    assert entry["sha256_original"] == __import__("hashlib").sha256(shot.data).hexdigest()
+    assert entry["sha256_original"] == hashlib.sha256(shot.data).hexdigest()
     assert entry["export"] == "redacted" and entry["redacted_boxes"]
     assert shot.data not in contents.values()
     redacted = contents[entry["file"]]
@@ -186,9 +192,7 @@ async def test_pictures_kept_before_reading_existed_are_read_after_the_upgrade(t
     config = settings(tmp_path)
     async with open_core(config) as core:  # reading off: no job made
         user = User(core, "reader-6")
-        await user.do(lambda at: __import__("dialogs").Start(at=at, client_lang="es"))
-        await user.choose("lang:es")
-        await user.choose("jur:mx")
+        await start(user, "es", "mx")
         await user.attach(shot.data)
         assert await core.storage.reading_jobs() == 0
     raw = sqlite3.connect(config.data_dir / "bot.sqlite3")

@@ -85,6 +85,7 @@ class Content:
         order = sorted(self.texts, key=lambda lang: (int(self.texts[lang]["meta.order"]), lang))
         return ContentIndex(
             crisis=self._crisis_phrases(),
+            behaviour_words=self._behaviour_words(),
             names=self._names(),
             done_words=self._done_words(),
             languages=tuple(order),
@@ -142,6 +143,18 @@ class Content:
             return {}
         with path.open("rb") as fh:
             return tomllib.load(fh)
+
+    def _behaviour_words(self) -> dict[str, tuple[str, ...]]:
+        """Read ``behaviour_words.toml``: each behaviour's words in every language."""
+        path = self.directory / "behaviour_words.toml"
+        if not path.is_file():
+            return {}
+        with path.open("rb") as fh:
+            table = tomllib.load(fh)
+        return {
+            name: tuple(word for lang in sorted(by_lang) for word in by_lang[lang])
+            for name, by_lang in table.items()
+        }
 
     def _crisis_phrases(self) -> CrisisPhrases:
         """Read ``safety/crisis.toml``: each set's phrases in every language, and spellings."""

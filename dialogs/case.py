@@ -203,9 +203,10 @@ class ReadItem(_Model):
     """The amounts of money shown, as "1500.00 CNY" (dialogs/found.py)."""
     apps: list[str] = Field(default_factory=list)
     """Names shown that look like a lending app's (candidates for the platform's name)."""
-    threat: bool = False
-    """Whether it shows words of a threat to kill or hurt (the crisis phrases' threat set):
-    the behaviours question points at the picture, for the user to tick or not."""
+    behaviours: list[str] = Field(default_factory=list)
+    """The behaviours its words suggest ("violence_threats" from the crisis phrases' threat
+    set, "insults"... from content/behaviour_words.toml): the behaviours question points at
+    the picture, for the user to tick or not."""
     moments: list[str] = Field(default_factory=list)
     """When the messages or calls shown happened, in order: "2026-11-03T22:41", a date
     alone, or a time alone ("22:41") when the picture shows no date above it."""

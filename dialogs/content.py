@@ -37,6 +37,8 @@ class ContentIndex(BaseModel):
     """Jurisdiction id -> the language its bodies read, where it is not the user's choice."""
     crisis: CrisisPhrases = Field(default_factory=CrisisPhrases)
     """The phrases that tell self-harm and threats from others (see :mod:`dialogs.crisis`)."""
+    behaviour_words: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Behaviour id -> words that, read in a screenshot, suggest it (every language)."""
     names: dict[str, dict[str, str]] = Field(default_factory=dict)
     """What people type for a choice, by question: ``names["lang"]["中文"] == "zh-Hans"``,
     ``names["jur"]["mexico"] == "mx"`` (keys normalised with :func:`normalize`)."""

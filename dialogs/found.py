@@ -9,7 +9,8 @@ besides the numbers.
   2026", "November 3, 2026", "Nov 3, 2026", and "03/11/2026", day first except in the United
   States (month first), whichever the numbers allow; read as ISO dates.
 - Times: "22:41", "10:41 PM", "10:41 p. m.", read as "22:41".
-- App names, as candidates for the user to pick (:func:`app_names`).
+- App names, as candidates for the user to pick (:func:`app_names`), and the words that
+  suggest a behaviour of the collectors (:func:`behaviours`).
 
 :func:`moments` puts them in order: a time on a date's line, or below it in the same picture
 (chat apps show the date once, then times), is that day's; a time with no date above it is
@@ -18,8 +19,10 @@ kept as a time alone. Pure computation.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
@@ -197,6 +200,35 @@ def app_names(lines: list[str]) -> list[str]:
             if name not in found and name not in _NOT_APPS and len(name) <= MAX_APP_CHARS:
                 found.append(name)
     return found
+
+
+def behaviours(lines: list[str], words: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The behaviours (ids of ``words``, content/behaviour_words.toml) whose words the lines
+    show, in the order of ``words``."""
+    text = _folded("\n".join(lines))
+    return [name for name, listed in words.items() if _pattern_of(listed).search(text)]
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One expression for a behaviour's words: Latin ones whole (``*``: the word may go on),
+    Chinese ones anywhere."""
+    parts = []
+    for word in words:
+        folded = _folded(word)
+        stem = re.escape(folded.rstrip("*"))
+        if re.search(r"[\u4e00-\u9fff]", folded):
+            parts.append(stem)
+        else:
+            tail = r"\w*" if folded.endswith("*") else ""
+            parts.append(rf"(?<!\w){stem}{tail}(?!\w)")
+    return re.compile("|".join(parts) or r"(?!)")
+
+
+def _folded(text: str) -> str:
+    """Lower case, without accents, full-width forms as plain ones."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _plain(text: str) -> str:

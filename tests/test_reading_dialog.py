@@ -155,10 +155,51 @@ def test_a_threat_read_in_a_picture_is_pointed_at_in_the_behaviours_question() -
     chat.attach()
     read(chat, 1, ["Cobranza", "Paga hoy"])
     read(chat, 2, ["Si no pagas te vamos a matar", "a ti y a tu familia"])
-    assert [r.threat for r in chat.case.readings] == [False, True]
+    assert [r.behaviours for r in chat.case.readings] == [[], ["violence_threats"]]
     assert chat.keys == []  # reading a threat starts no crisis answer: the collectors wrote it
     walk_to(chat, "details_behaviours")
-    assert chat.keys[-2:] == ["details.threat_read", "details.ask_behaviours"]
+    assert chat.keys[-2:] == ["details.behaviour_read.violence_threats", "details.ask_behaviours"]
     assert chat.replies[-2].params == {"items": "#2"}
     chat.click("beh:violence_threats")
-    assert "details.threat_read" not in chat.keys
+    assert "details.behaviour_read.violence_threats" not in chat.keys
+
+
+def test_insults_and_fake_papers_read_in_pictures_are_pointed_at_too() -> None:
+    chat = chat_in("cn", "zh-Hans")
+    for _ in range(3):
+        chat.attach()
+    read(chat, 1, ["你这个老赖，骗子"])
+    read(chat, 2, ["律师函已经发出，准备起诉"])
+    read(chat, 3, ["老赖还钱"])
+    assert [r.behaviours for r in chat.case.readings] == [["insults"], ["fake_legal"], ["insults"]]
+    walk_to(chat, "details_behaviours")
+    assert chat.keys == ["details.behaviour_read.insults", "details.behaviour_read.fake_legal",
+                         "details.ask_behaviours"]  # fmt: skip
+    assert chat.replies[0].params == {"items": "#1, #3"}
+
+
+def test_behaviour_words_match_whole_latin_words_and_chinese_anywhere() -> None:
+    from dialogs.found import behaviours
+
+    words = {"insults": ("rata", "estafador*", "老赖")}
+    assert behaviours(["Eres una RATA"], words) == ["insults"]
+    assert behaviours(["el pirata"], words) == []
+    assert behaviours(["Estafadora!"], words) == ["insults"]
+    assert behaviours(["还钱吧老赖"], words) == ["insults"]
+
+
+def test_every_behaviour_with_words_has_them_in_every_language_and_a_hint() -> None:
+    import tomllib
+
+    from bot.content import Content
+    from dialogs.steps.details import BEHAVIOURS, READ_HINTS
+
+    content = Content.load()
+    with (content.directory / "behaviour_words.toml").open("rb") as fh:
+        table = tomllib.load(fh)
+    for behaviour, by_lang in table.items():
+        assert behaviour in BEHAVIOURS and behaviour in READ_HINTS, behaviour
+        assert set(by_lang) == set(content.index.languages), behaviour
+        assert all(by_lang.values()), behaviour
+        for lang in content.index.languages:
+            assert content.text(f"details.behaviour_read.{behaviour}", lang, {"items": "#1"})

@@ -42,6 +42,8 @@ BEHAVIOURS = (
     "credit_report",
 )
 MAX_COLLECTORS = 30
+READ_HINTS = ("violence_threats", "insults", "employer_contacted", "fake_legal", "doctored_photos")
+"""The behaviours a screenshot's words may point at (content/behaviour_words.toml)."""
 THREATS = ("violence_threats", "extortion")
 """Behaviours after which the user is asked whether they are in danger now."""
 REACH = ("calls", "sms", "messaging", "posts", "visits")
@@ -136,10 +138,11 @@ def ask_behaviours(turn: Turn) -> None:
     options = [
         option(f"beh:{b}", f"behaviour.{b}", mark="✅ " if b in chosen else "") for b in BEHAVIOURS
     ]
-    threats = [r.item for r in turn.case.readings if r.threat]
-    if threats and "violence_threats" not in chosen:  # a hint in the chat, never a fact
-        items = ", ".join(f"#{n}" for n in threats[:5])
-        turn.say("details.threat_read", items=items)
+    for behaviour in BEHAVIOURS:  # hints in the chat, never facts: the user ticks or not
+        items = [r.item for r in turn.case.readings if behaviour in r.behaviours]
+        if items and behaviour not in chosen and behaviour in READ_HINTS:
+            turn.say(f"details.behaviour_read.{behaviour}",
+                     items=", ".join(f"#{n}" for n in items[:5]))  # fmt: skip
     turn.say("details.ask_behaviours", [*options, option("beh:done")])
 
 

@@ -18,9 +18,10 @@ import re
 from collections import Counter
 
 from dialogs.case import Case, ReadItem
-from dialogs.crisis import CrisisPhrases, signals
+from dialogs.content import ContentIndex
+from dialogs.crisis import signals
 from dialogs.events import EvidenceRead
-from dialogs.found import amounts, app_names, blank_moments, moments, times
+from dialogs.found import amounts, app_names, behaviours, blank_moments, moments, times
 from dialogs.numbers import find_sensitive, phone_cues
 from dialogs.turn import Turn
 
@@ -43,14 +44,14 @@ def on_read(turn: Turn, event: EvidenceRead) -> None:
         return
     region = turn.content.phone_regions.get(case.jurisdiction or "", "")
     region = region or turn.conv.region_hint or ""
-    case.readings.append(read_item(event.item, event.lines, region, turn.content.crisis))
+    case.readings.append(read_item(event.item, event.lines, region, turn.content))
 
 
 def read_item(
-    item: int, lines: list[str], region: str, crisis: CrisisPhrases | None = None
+    item: int, lines: list[str], region: str, content: ContentIndex | None = None
 ) -> ReadItem:
     """What the lines read in picture number ``item`` show, for the case to keep; with the
-    ``crisis`` phrases, whether it shows a threat to kill or hurt."""
+    ``content``, the behaviours its words suggest (threats from the crisis phrases)."""
     if lines and times(lines[0]) and _only_a_time(lines[0]):
         lines = lines[1:]  # the phone's clock in the status bar, not a message's time
     text = "\n".join(lines)
@@ -68,8 +69,15 @@ def read_item(
         item=item, phones=phones, private=private,
         amounts=amounts(text, region)[:MAX_FACTS], moments=moments(lines, region)[:MAX_FACTS],
         apps=app_names(lines)[:MAX_APPS],
-        threat=crisis is not None and any(signals(line, crisis).threat for line in lines),
+        behaviours=_behaviours(lines, content) if content is not None else [],
     )  # fmt: skip
+
+
+def _behaviours(lines: list[str], content: ContentIndex) -> list[str]:
+    found = behaviours(lines, content.behaviour_words)
+    if any(signals(line, content.crisis).threat for line in lines):
+        found.insert(0, "violence_threats")
+    return found
 
 
 def app_candidates(case: Case) -> list[str]:

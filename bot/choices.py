@@ -80,8 +80,10 @@ class TypedChoices:
         await self.storage.offer(self.channel, user, payload, case)
 
     async def withdraw(self, user: str) -> None:
-        """Forget it: the user was sent something else since."""
-        await self.storage.offer(self.channel, user, None, None)
+        """Forget it: the user was sent something else since. A read first: most replies
+        follow no text offer, and a write on every reply would queue behind other writers."""
+        if await self.storage.offered(self.channel, user) is not None:
+            await self.storage.offer(self.channel, user, None, None)
 
     async def read(self, user: str, text: str) -> tuple[int | None, str] | None:
         """The case and option id the user's text chooses among what was last offered to
